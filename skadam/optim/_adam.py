@@ -1,0 +1,235 @@
+"""Adam (Kingma & Ba, 2015), its AMSGrad variant (Reddi et al., 2018) and AdamW."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval
+
+from ._base import Optimizer, decay_prefix, iter_chunks
+
+
+class Adam(Optimizer):
+    """Adaptive moment estimation (Kingma & Ba, 2015, Algorithm 1).
+
+    With ``g`` the gradient at step ``t = 1, 2, ...``::
+
+        m = beta_1 * m + (1 - beta_1) * g              # first moment (momentum)
+        v = beta_2 * v + (1 - beta_2) * g**2           # second moment (RMSprop)
+        m_hat = m / (1 - beta_1**t)                    # undo the bias towards zero
+        v_hat = v / (1 - beta_2**t)
+        params -= learning_rate * m_hat / (sqrt(v_hat) + epsilon)
+
+    ``epsilon`` is added after the bias correction, as in the paper and in
+    ``torch.optim.Adam``; both start from zero moments.
+
+    Parameters
+    ----------
+    learning_rate : float or schedule, default=0.001
+        Step size η, or a schedule object with a ``value(step)`` method.
+    beta_1 : float, default=0.9
+        Decay rate of the first-moment average, in [0, 1).
+    beta_2 : float, default=0.999
+        Decay rate of the second-moment average, in [0, 1).
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability, >= 0.
+    amsgrad : bool, default=False
+        Divide by the running maximum of ``v`` instead of ``v`` (AMSGrad, Reddi et al.,
+        2018), so the effective step size never grows; the maximum is taken over the
+        raw ``v`` and bias-corrected like it, as in torch.
+    bias_correction : bool, default=True
+        Apply the ``1 - beta**t`` corrections. ``False`` gives the textbook form
+        ``learning_rate * m / (sqrt(v) + epsilon)``, whose first steps are small.
+
+    See Also
+    --------
+    AdamW : Adam with decoupled weight decay.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skadam.optim import Adam
+    >>> params = np.array([1.0, -1.0])
+    >>> opt = Adam(learning_rate=0.1)
+    >>> state = opt.init_state(params)
+    >>> for _ in range(100):  # minimise ||params||^2, whose gradient is 2 * params
+    ...     opt.step(params, 2 * params, state)
+    >>> bool(np.abs(params).max() < 0.05)
+    True
+
+    The first bias-corrected step moves every coordinate by the learning rate:
+
+    >>> params = np.zeros(3)
+    >>> Adam(learning_rate=0.01).step(params, np.array([5.0, -0.2, 1e3]),
+    ...                               Adam().init_state(params))
+    >>> params
+    array([-0.01,  0.01, -0.01])
+    """
+
+    _parameter_constraints = {
+        **Optimizer._parameter_constraints,
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="left")],
+        "amsgrad": ["boolean"],
+        "bias_correction": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        amsgrad=False,
+        bias_correction=True,
+    ):
+        self.learning_rate = learning_rate
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        self.bias_correction = bias_correction
+
+    def buffer_names(self):
+        """Names of the state's buffers: the moments ``m``, ``v`` and, for AMSGrad, ``v_max``.
+
+        Returns
+        -------
+        names : tuple of str
+            The per-parameter buffers of the state.
+
+        Examples
+        --------
+        >>> from skadam.optim import Adam
+        >>> Adam().buffer_names()
+        ('m', 'v')
+        """
+        return ("m", "v", "v_max") if self.amsgrad else ("m", "v")
+
+    def _decoupled_weight_decay(self):
+        return 0.0
+
+    def update(self, params, grad, state, learning_rate):
+        """Apply one Adam step in place; see the class docstring for the equations.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            The flat parameter buffer.
+        grad : ndarray of shape (n_params,)
+            Its gradient.
+        state : OptimizerState
+            This run's state, with ``state.t`` already counting this step.
+        learning_rate : float
+            The step size of this step.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skadam.optim import Adam
+        >>> params, opt = np.zeros(1), Adam()
+        >>> state = opt.init_state(params)
+        >>> state.t = 1
+        >>> opt.update(params, np.array([3.0]), state, 0.5)
+        >>> params
+        array([-0.5])
+        """
+        beta_1, beta_2 = float(self.beta_1), float(self.beta_2)
+        t = state.t
+        if self.bias_correction:
+            step_size = learning_rate / (1.0 - beta_1**t)
+            inv_sqrt_bias_2 = 1.0 / (1.0 - beta_2**t) ** 0.5
+        else:
+            step_size, inv_sqrt_bias_2 = learning_rate, 1.0
+        shrink = 1.0 - learning_rate * self._decoupled_weight_decay()
+        epsilon = float(self.epsilon)
+        amsgrad = self.amsgrad
+        arrays = (params, grad, state.m, state.v) + ((state.v_max,) if amsgrad else ())
+        for start, (p, g, m, v, *v_max) in iter_chunks(*arrays):
+            s = state.scratch[: p.shape[0]]
+            decay_prefix(p, start, state.n_decayed, shrink)
+            m *= beta_1
+            np.multiply(g, 1.0 - beta_1, out=s)
+            m += s
+            v *= beta_2
+            np.multiply(g, g, out=s)
+            s *= 1.0 - beta_2
+            v += s
+            if amsgrad:
+                np.maximum(v_max[0], v, out=v_max[0])
+            np.sqrt(v_max[0] if amsgrad else v, out=s)
+            s *= inv_sqrt_bias_2
+            s += epsilon
+            np.divide(m, s, out=s)
+            s *= -step_size
+            p += s
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
+
+    Each step first shrinks the weights, ``params *= 1 - learning_rate * weight_decay``,
+    then applies the :class:`Adam` update to the gradient of the loss alone, as
+    ``torch.optim.AdamW`` does. Unlike an L2 term in the loss (the estimators' ``alpha``),
+    the decay is not rescaled by Adam's per-coordinate step sizes. Only the leading
+    ``n_decayed`` entries given to :meth:`init_state` decay (the estimators pass their
+    weights and spare the intercepts).
+
+    Parameters
+    ----------
+    learning_rate : float or schedule, default=0.001
+        Step size η, or a schedule object with a ``value(step)`` method.
+    beta_1 : float, default=0.9
+        Decay rate of the first-moment average, in [0, 1).
+    beta_2 : float, default=0.999
+        Decay rate of the second-moment average, in [0, 1).
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability, >= 0.
+    weight_decay : float, default=0.01
+        Decoupled decay rate λ, >= 0; the shrink factor per step is ``1 - η·λ``.
+    amsgrad : bool, default=False
+        Use the running maximum of the second moment (AMSGrad).
+    bias_correction : bool, default=True
+        Apply the ``1 - beta**t`` corrections.
+
+    Examples
+    --------
+    With a zero gradient only the decay acts:
+
+    >>> import numpy as np
+    >>> from skadam.optim import AdamW
+    >>> params = np.array([2.0, 2.0])
+    >>> opt = AdamW(learning_rate=0.1, weight_decay=0.5)
+    >>> state = opt.init_state(params, n_decayed=1)  # decay the first entry only
+    >>> opt.step(params, np.zeros(2), state)
+    >>> params
+    array([1.9, 2. ])
+    """
+
+    _parameter_constraints = {
+        **Adam._parameter_constraints,
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        weight_decay=0.01,
+        amsgrad=False,
+        bias_correction=True,
+    ):
+        super().__init__(
+            learning_rate=learning_rate,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            amsgrad=amsgrad,
+            bias_correction=bias_correction,
+        )
+        self.weight_decay = weight_decay
+
+    def _decoupled_weight_decay(self):
+        return float(self.weight_decay)

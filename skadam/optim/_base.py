@@ -1,0 +1,327 @@
+"""The optimizer protocol: hyperparameters on the optimizer, moving parts in a state."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import HasMethods, Interval
+
+# Elements per chunk when an optimizer walks the buffer: 64k float64 values are 512 KiB,
+# so the few arrays touched by one chunk's passes stay in a core's L2 cache instead of
+# streaming the whole buffer from memory once per arithmetic pass.
+CHUNK_SIZE = 65_536
+
+
+class OptimizerState:
+    """The moving parts of one optimization run: step count and per-parameter buffers.
+
+    An optimizer never stores anything on itself; :meth:`Optimizer.init_state` returns a
+    state and :meth:`Optimizer.step` advances it in place. The estimator that owns a run
+    owns its state, so one optimizer object can serve any number of runs.
+
+    Parameters
+    ----------
+    params : ndarray of shape (n_params,)
+        The flat parameter buffer the state is for; buffers take its shape and dtype.
+    buffer_names : tuple of str, default=()
+        Names of the per-parameter buffers to create, each zero-initialised and
+        available as an attribute of the same name.
+    n_decayed : int, default=None
+        How many leading entries of ``params`` are subject to decoupled weight decay
+        (the weights; intercepts come after them). ``None`` means all of them.
+
+    Attributes
+    ----------
+    t : int
+        Number of steps taken so far.
+    n_params : int
+        Length of the parameter buffer.
+    n_decayed : int
+        Leading entries subject to weight decay.
+    buffer_names : tuple of str
+        Names of the per-parameter buffers.
+    scratch : ndarray of shape (min(n_params, CHUNK_SIZE),)
+        Workspace for the intermediate values of one chunk, so that steps allocate nothing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skadam.optim import Adam
+    >>> state = Adam().init_state(np.zeros(3))
+    >>> state
+    OptimizerState(t=0, n_params=3, buffers=('m', 'v'), dtype=float64)
+    >>> state.m
+    array([0., 0., 0.])
+    """
+
+    def __init__(self, params, buffer_names=(), *, n_decayed=None):
+        n_params = params.shape[0]
+        self.t = 0
+        self.n_params = n_params
+        self.n_decayed = n_params if n_decayed is None else int(n_decayed)
+        self.buffer_names = tuple(buffer_names)
+        for name in self.buffer_names:
+            setattr(self, name, np.zeros_like(params))
+        self.scratch = np.empty(min(n_params, CHUNK_SIZE), dtype=params.dtype)
+
+    def __repr__(self):
+        return (
+            f"OptimizerState(t={self.t}, n_params={self.n_params}, "
+            f"buffers={self.buffer_names}, dtype={self.scratch.dtype})"
+        )
+
+
+def iter_chunks(*arrays):
+    """Yield ``(start, views)`` over cache-sized consecutive slices of equal-length arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skadam.optim._base import iter_chunks
+    >>> [(start, a.size) for start, (a,) in iter_chunks(np.zeros(10))]
+    [(0, 10)]
+    """
+    n = arrays[0].shape[0]
+    if n <= CHUNK_SIZE:
+        yield 0, arrays
+        return
+    for start in range(0, n, CHUNK_SIZE):
+        stop = start + CHUNK_SIZE
+        yield start, tuple(array[start:stop] for array in arrays)
+
+
+def decay_prefix(params_chunk, start, n_decayed, factor):
+    """Multiply the entries of a chunk that lie before ``n_decayed`` by ``factor``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skadam.optim._base import decay_prefix
+    >>> p = np.ones(4)
+    >>> decay_prefix(p, 0, 3, 0.5)
+    >>> p
+    array([0.5, 0.5, 0.5, 1. ])
+    """
+    stop = min(params_chunk.shape[0], n_decayed - start)
+    if stop > 0 and factor != 1.0:
+        params_chunk[:stop] *= factor
+
+
+def _check_params(params, caller):
+    if not isinstance(params, np.ndarray) or params.ndim != 1:
+        raise ValueError(
+            f"{caller} works on one flat 1-D parameter buffer; got "
+            f"{type(params).__name__} with shape {np.shape(params)}. Pass params.ravel() "
+            "of a contiguous array, or a numpy array of the parameters."
+        )
+    if params.dtype.kind != "f":
+        raise ValueError(
+            f"{caller} needs a floating-point parameter buffer (float32 or float64); got "
+            f"dtype {params.dtype}. Convert it with params.astype(np.float64)."
+        )
+
+
+class Optimizer(BaseEstimator):
+    """Base class of the optimizers: hyperparameters here, moving parts in a state.
+
+    An optimizer follows scikit-learn's estimator rules: ``__init__`` stores its
+    arguments untouched, ``get_params``/``set_params`` expose them (so a grid search
+    tunes ``solver__learning_rate``), and nothing is ever written to ``self`` afterwards.
+    Everything that changes during training lives in the :class:`OptimizerState`
+    returned by :meth:`init_state`, advanced in place by :meth:`step`.
+
+    To write your own optimizer, subclass this, store the hyperparameters in
+    ``__init__``, name the zero-initialised per-parameter buffers it needs in
+    :meth:`buffer_names`, and implement :meth:`update`, which changes ``params`` and the
+    state's buffers in place. The base class validates hyperparameters (declare their
+    ranges in ``_parameter_constraints``), checks each gradient, counts steps and
+    resolves learning-rate schedules. An estimator accepts the result as ``solver=``.
+
+    Parameters
+    ----------
+    learning_rate : float or schedule
+        Step size, or an object with a ``value(step)`` method (see
+        :class:`ConstantSchedule` and its siblings) giving the step size of the update
+        that follows ``step`` earlier updates.
+
+    Examples
+    --------
+    A sign-SGD optimizer in a few lines:
+
+    >>> import numpy as np
+    >>> from skadam.optim import Optimizer
+    >>> class SignSGD(Optimizer):
+    ...     '''Steps every coordinate by the learning rate against its gradient's sign.'''
+    ...     def __init__(self, learning_rate=0.1):
+    ...         self.learning_rate = learning_rate
+    ...
+    ...     def update(self, params, grad, state, learning_rate):
+    ...         params -= learning_rate * np.sign(grad)
+    >>> opt = SignSGD()
+    >>> params = np.array([1.0, -2.0])
+    >>> state = opt.init_state(params)
+    >>> opt.step(params, np.array([0.5, -3.0]), state)
+    >>> params
+    array([ 0.9, -1.9])
+    >>> state.t
+    1
+    """
+
+    _parameter_constraints = {
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), HasMethods(["value"])],
+    }
+
+    def __init__(self, learning_rate=0.001):
+        self.learning_rate = learning_rate
+
+    def buffer_names(self):
+        """Names of the zero-initialised per-parameter buffers this optimizer keeps.
+
+        Returns
+        -------
+        names : tuple of str
+            Each becomes an attribute of the state, shaped and typed like ``params``.
+
+        Examples
+        --------
+        >>> from skadam.optim import Adam
+        >>> Adam(amsgrad=True).buffer_names()
+        ('m', 'v', 'v_max')
+        """
+        return ()
+
+    def init_state(self, params, *, n_decayed=None):
+        """Validate the hyperparameters and create the state of a new run.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            The flat parameter buffer to optimize (float32 or float64).
+        n_decayed : int, default=None
+            How many leading entries of ``params`` decoupled weight decay acts on (the
+            weights, stored before the intercepts). ``None`` means all.
+
+        Returns
+        -------
+        state : OptimizerState
+            Step count zero and zeroed buffers, to pass to every :meth:`step`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skadam.optim import SGD
+        >>> SGD(momentum=0.9).init_state(np.zeros(2, dtype=np.float32)).velocity
+        array([0., 0.], dtype=float32)
+        """
+        caller = type(self).__name__
+        self._validate_params()
+        self._check_hyperparameters()
+        schedule = self.learning_rate
+        if isinstance(schedule, BaseEstimator) and hasattr(schedule, "_validate_params"):
+            schedule._validate_params()
+        _check_params(params, caller)
+        if n_decayed is not None and not 0 <= n_decayed <= params.shape[0]:
+            raise ValueError(
+                f"n_decayed must lie in [0, {params.shape[0]}] (the length of params); "
+                f"got {n_decayed}."
+            )
+        return OptimizerState(params, self.buffer_names(), n_decayed=n_decayed)
+
+    def step(self, params, grad, state):
+        """Apply one update to ``params`` and ``state`` in place.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            The flat parameter buffer, changed in place.
+        grad : ndarray of shape (n_params,)
+            Gradient of the objective at ``params``; must be finite.
+        state : OptimizerState
+            The state returned by :meth:`init_state` for this buffer.
+
+        Raises
+        ------
+        ValueError
+            If ``grad`` has another shape than ``params``, holds NaN or infinity, or the
+            state belongs to a buffer of another length. Nothing is changed then.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skadam.optim import SGD
+        >>> params = np.array([1.0, 2.0])
+        >>> opt = SGD(learning_rate=0.5)
+        >>> state = opt.init_state(params)
+        >>> opt.step(params, np.array([1.0, -1.0]), state)
+        >>> params
+        array([0.5, 2.5])
+        """
+        self._check_grad(params, grad, state)
+        state.t += 1
+        self.update(params, grad, state, self._learning_rate_at(state.t))
+
+    def update(self, params, grad, state, learning_rate):
+        """Change ``params`` and the state's buffers in place; ``state.t`` is already advanced.
+
+        Subclasses implement this. It is called by :meth:`step` after the gradient has
+        been checked, with ``state.t`` counting the current step from 1 and the learning
+        rate already resolved from a schedule.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            The flat parameter buffer.
+        grad : ndarray of shape (n_params,)
+            Its gradient, finite and of the same shape.
+        state : OptimizerState
+            This run's state.
+        learning_rate : float
+            The step size of this step.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skadam.optim import SGD
+        >>> params = np.array([1.0])
+        >>> opt = SGD()
+        >>> opt.update(params, np.array([2.0]), opt.init_state(params), 0.25)
+        >>> params
+        array([0.5])
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement update(params, grad, state, learning_rate)."
+        )
+
+    def _check_hyperparameters(self):
+        """Checks that involve several hyperparameters; ranges go in _parameter_constraints."""
+
+    def _learning_rate_at(self, t):
+        learning_rate = self.learning_rate
+        if isinstance(learning_rate, Real):
+            return float(learning_rate)
+        # Schedules count the updates made before this one, so the first step reads value(0).
+        return float(learning_rate.value(t - 1))
+
+    def _check_grad(self, params, grad, state):
+        caller = type(self).__name__
+        if not isinstance(grad, np.ndarray) or grad.shape != params.shape:
+            raise ValueError(
+                f"{caller}.step needs a gradient of the parameters' shape {params.shape}; "
+                f"got shape {np.shape(grad)}. Compute the gradient for every entry of the "
+                "flat parameter buffer."
+            )
+        if params.shape[0] != state.n_params:
+            raise ValueError(
+                f"{caller}.step got a state made for {state.n_params} parameters and a "
+                f"buffer of {params.shape[0]}. Call init_state(params) for this buffer."
+            )
+        # A sum is one cheap pass that is non-finite whenever an entry is; only an
+        # overflow of the sum itself can make it non-finite otherwise, hence the recheck.
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = grad.sum()
+        if not np.isfinite(total) and not np.isfinite(grad).all():
+            raise ValueError(
+                f"{caller}.step got a gradient with NaN or infinite entries; parameters "
+                "and state are left unchanged. The objective has diverged or the data "
+                "hold non-finite values: lower the learning rate or check the inputs."
+            )

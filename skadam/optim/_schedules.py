@@ -1,0 +1,271 @@
+"""Learning-rate schedules: estimators mapping a step count to a step size."""
+
+import math
+from numbers import Integral, Real
+
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval
+
+_POSITIVE = Interval(Real, 0, None, closed="neither")
+
+
+class LearningRateSchedule(BaseEstimator):
+    """Base class of learning-rate schedules.
+
+    A schedule is passed as an optimizer's ``learning_rate``. The optimizer asks it for
+    ``value(step)`` before every update, ``step`` counting the updates made before
+    (0 for the first). Being an estimator, a schedule's parameters are tunable by a grid
+    search as ``solver__learning_rate__<name>``. Subclasses implement :meth:`value`.
+
+    Examples
+    --------
+    >>> from skadam.optim import LearningRateSchedule
+    >>> class Halving(LearningRateSchedule):
+    ...     def __init__(self, initial_value=0.1):
+    ...         self.initial_value = initial_value
+    ...     def value(self, step):
+    ...         return self.initial_value / 2 ** step
+    >>> Halving().value(3)
+    0.0125
+    """
+
+    _parameter_constraints = {}
+
+    def value(self, step):
+        """Learning rate of the update that follows ``step`` earlier updates.
+
+        Parameters
+        ----------
+        step : int
+            Number of updates made before this one, from 0.
+
+        Returns
+        -------
+        learning_rate : float
+
+        Examples
+        --------
+        >>> from skadam.optim import ConstantSchedule
+        >>> ConstantSchedule(0.01).value(10)
+        0.01
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement value(step).")
+
+
+class ConstantSchedule(LearningRateSchedule):
+    """The same learning rate at every step.
+
+    Parameters
+    ----------
+    learning_rate : float, default=0.001
+        The step size, > 0.
+
+    Examples
+    --------
+    >>> from skadam.optim import Adam, ConstantSchedule
+    >>> Adam(learning_rate=ConstantSchedule(0.01)).learning_rate.value(500)
+    0.01
+    """
+
+    _parameter_constraints = {"learning_rate": [_POSITIVE]}
+
+    def __init__(self, learning_rate=0.001):
+        self.learning_rate = learning_rate
+
+    def value(self, step):
+        """Return ``learning_rate`` whatever the step.
+
+        Parameters
+        ----------
+        step : int
+            Number of updates made before this one.
+
+        Returns
+        -------
+        learning_rate : float
+
+        Examples
+        --------
+        >>> from skadam.optim import ConstantSchedule
+        >>> ConstantSchedule(0.5).value(0)
+        0.5
+        """
+        return float(self.learning_rate)
+
+
+class InverseScalingSchedule(LearningRateSchedule):
+    """Decay as a power of the step count: ``initial_value / (step + 1) ** power_t``.
+
+    The form of scikit-learn's ``learning_rate="invscaling"``, counted in updates.
+
+    Parameters
+    ----------
+    initial_value : float, default=0.01
+        Step size of the first update, > 0.
+    power_t : float, default=0.5
+        Exponent of the decay, >= 0.
+
+    Examples
+    --------
+    >>> from skadam.optim import InverseScalingSchedule
+    >>> schedule = InverseScalingSchedule(initial_value=0.1, power_t=0.5)
+    >>> [round(schedule.value(step), 4) for step in (0, 3, 99)]
+    [0.1, 0.05, 0.01]
+    """
+
+    _parameter_constraints = {
+        "initial_value": [_POSITIVE],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, initial_value=0.01, power_t=0.5):
+        self.initial_value = initial_value
+        self.power_t = power_t
+
+    def value(self, step):
+        """Return ``initial_value / (step + 1) ** power_t``.
+
+        Parameters
+        ----------
+        step : int
+            Number of updates made before this one.
+
+        Returns
+        -------
+        learning_rate : float
+
+        Examples
+        --------
+        >>> from skadam.optim import InverseScalingSchedule
+        >>> InverseScalingSchedule(1.0, power_t=1.0).value(4)
+        0.2
+        """
+        return self.initial_value / (step + 1) ** self.power_t
+
+
+class ExponentialDecaySchedule(LearningRateSchedule):
+    """Exponential decay: ``initial_value * decay_rate ** (step / decay_steps)``.
+
+    Parameters
+    ----------
+    initial_value : float, default=0.01
+        Step size of the first update, > 0.
+    decay_rate : float, default=0.96
+        Factor applied every ``decay_steps`` updates, in (0, 1].
+    decay_steps : int, default=1000
+        Number of updates over which the rate is multiplied by ``decay_rate``, >= 1.
+    staircase : bool, default=False
+        Decay in whole steps of ``decay_steps`` updates instead of continuously.
+
+    Examples
+    --------
+    >>> from skadam.optim import ExponentialDecaySchedule
+    >>> schedule = ExponentialDecaySchedule(0.1, decay_rate=0.5, decay_steps=10)
+    >>> [round(schedule.value(step), 4) for step in (0, 5, 10, 20)]
+    [0.1, 0.0707, 0.05, 0.025]
+    >>> schedule.set_params(staircase=True).value(15)
+    0.05
+    """
+
+    _parameter_constraints = {
+        "initial_value": [_POSITIVE],
+        "decay_rate": [Interval(Real, 0, 1, closed="right")],
+        "decay_steps": [Interval(Integral, 1, None, closed="left")],
+        "staircase": ["boolean"],
+    }
+
+    def __init__(self, initial_value=0.01, decay_rate=0.96, decay_steps=1000, staircase=False):
+        self.initial_value = initial_value
+        self.decay_rate = decay_rate
+        self.decay_steps = decay_steps
+        self.staircase = staircase
+
+    def value(self, step):
+        """Return ``initial_value * decay_rate ** (step / decay_steps)``.
+
+        Parameters
+        ----------
+        step : int
+            Number of updates made before this one.
+
+        Returns
+        -------
+        learning_rate : float
+
+        Examples
+        --------
+        >>> from skadam.optim import ExponentialDecaySchedule
+        >>> ExponentialDecaySchedule(1.0, decay_rate=0.5, decay_steps=1).value(3)
+        0.125
+        """
+        exponent = step // self.decay_steps if self.staircase else step / self.decay_steps
+        return self.initial_value * self.decay_rate**exponent
+
+
+class WarmupCosineSchedule(LearningRateSchedule):
+    """Linear warm-up to a peak, then cosine decay to a final value (Loshchilov & Hutter, 2017).
+
+    For the update that follows ``step`` earlier ones::
+
+        warm-up, step < warmup_steps:  peak_value * (step + 1) / warmup_steps
+        then, with progress = min((step - warmup_steps) / decay_steps, 1):
+            end_value + (peak_value - end_value) * (1 + cos(pi * progress)) / 2
+
+    Warm-up lets Adam's second-moment estimate settle before full-size steps; the
+    rate stays at ``end_value`` after ``warmup_steps + decay_steps`` updates.
+
+    Parameters
+    ----------
+    peak_value : float, default=0.001
+        Step size at the end of the warm-up, > 0.
+    warmup_steps : int, default=0
+        Number of warm-up updates, >= 0.
+    decay_steps : int, default=1000
+        Number of updates of the cosine decay after the warm-up, >= 1.
+    end_value : float, default=0.0
+        Step size once the decay is over, >= 0.
+
+    Examples
+    --------
+    >>> from skadam.optim import WarmupCosineSchedule
+    >>> schedule = WarmupCosineSchedule(peak_value=1.0, warmup_steps=4, decay_steps=10)
+    >>> [round(schedule.value(step), 3) for step in (0, 3, 4, 9, 14, 50)]
+    [0.25, 1.0, 1.0, 0.5, 0.0, 0.0]
+    """
+
+    _parameter_constraints = {
+        "peak_value": [_POSITIVE],
+        "warmup_steps": [Interval(Integral, 0, None, closed="left")],
+        "decay_steps": [Interval(Integral, 1, None, closed="left")],
+        "end_value": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, peak_value=0.001, warmup_steps=0, decay_steps=1000, end_value=0.0):
+        self.peak_value = peak_value
+        self.warmup_steps = warmup_steps
+        self.decay_steps = decay_steps
+        self.end_value = end_value
+
+    def value(self, step):
+        """Return the warmed-up, cosine-decayed learning rate of this update.
+
+        Parameters
+        ----------
+        step : int
+            Number of updates made before this one.
+
+        Returns
+        -------
+        learning_rate : float
+
+        Examples
+        --------
+        >>> from skadam.optim import WarmupCosineSchedule
+        >>> WarmupCosineSchedule(peak_value=2.0, decay_steps=4).value(2)
+        1.0
+        """
+        if step < self.warmup_steps:
+            return self.peak_value * (step + 1) / self.warmup_steps
+        progress = min((step - self.warmup_steps) / self.decay_steps, 1.0)
+        cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
+        return self.end_value + (self.peak_value - self.end_value) * cosine
