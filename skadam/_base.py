@@ -1,0 +1,276 @@
+"""The estimator base shared by all four estimators: parameters, validation, one _fit path."""
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._layout import ParameterLayout
+from ._network import Network
+from ._training import TrainingRun, TrainingSet, Validation, _copy_state, train
+from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
+
+SOLVERS = {"adam": Adam, "adamw": AdamW, "sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad}
+
+
+class BaseAdamEstimator(BaseEstimator):
+    """Shared machinery; subclasses define the network shape, the loss and the targets.
+
+    Subclass hooks: ``_hidden_layer_sizes()``, ``_activation()``, ``_fit_intercept()``,
+    ``_make_loss(n_outputs)``, ``_encode_targets(y, sample_weight, first, classes, dtype)``
+    returning the 2-D float targets, ``_init_output_bias(...)`` and the prediction
+    methods built on ``_raw_output(X)``.
+    """
+
+    _parameter_constraints = {
+        "solver": [StrOptions(set(SOLVERS)), HasMethods(["init_state", "step"])],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "scoring": [StrOptions({"loss"}), str, callable],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    # Learning rate a solver given by name starts from; see each estimator's docstring.
+    _default_learning_rate = None
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "_params")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # ----------------------------------------------------------------- public training API
+    def _fit_public(self, X, y, sample_weight, X_val, y_val, sample_weight_val, incremental,
+                    classes=None):
+        # A call that raises must leave a fitted model as it was: training works on copies
+        # of the buffers, so restoring the attribute dictionary undoes everything.
+        saved = self.__dict__.copy()
+        try:
+            return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val,
+                             incremental=incremental, classes=classes)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _fit(self, X, y, sample_weight, X_val, y_val, sample_weight_val, *, incremental,
+             classes):
+        self._validate_params()
+        fitted = self.__sklearn_is_fitted__()
+        continuing = fitted and (incremental or self.warm_start)
+        if X_val is not None or y_val is not None:
+            self._check_validation_request(X_val, y_val, incremental)
+        X, y = validate_data(
+            self, X, y, reset=not continuing, accept_sparse="csr",
+            dtype=[np.float64, np.float32], multi_output=True, y_numeric=self._y_numeric,
+        )
+        if continuing:
+            X = X.astype(self._params.dtype, copy=False)
+        y = self._check_target_shape(y)
+        sample_weight = self._check_weights(sample_weight, X)
+        solver = self._resolve_solver()
+
+        if continuing:
+            rng = copy.deepcopy(self._random_state)
+        else:
+            rng = check_random_state(self.random_state)
+            self._validation_seed = rng.randint(np.iinfo(np.int32).max)
+        Y = self._encode_targets(y, sample_weight, first=not continuing, classes=classes,
+                                dtype=X.dtype)
+        sample_weight = self._apply_class_weight(y, sample_weight, incremental)
+
+        validation = None
+        monitor = (X_val is not None) or (self.early_stopping and not incremental)
+        if monitor:
+            (X, Y, y, sample_weight), validation = self._validation(
+                X, Y, y, sample_weight, X_val, y_val, sample_weight_val
+            )
+
+        layout = ParameterLayout(
+            (X.shape[1], *self._hidden_layer_sizes(), Y.shape[1]), self._fit_intercept()
+        )
+        if continuing:
+            self._check_same_layout(layout)
+            params = self._params.copy()
+        else:
+            params = self._init_params(layout, X.dtype, Y, sample_weight, rng)
+        state = solver.init_state(params, n_decayed=layout.n_weights)
+        previous = getattr(self, "optimizer_state_", None)
+        if continuing and _same_kind_of_state(previous, state):
+            _copy_state(previous, into=state)
+
+        self._layout = layout
+        self._params = params
+        self.optimizer_ = solver
+        self.optimizer_state_ = state
+        self._random_state = rng
+        if continuing:
+            self.loss_curve_ = list(self.loss_curve_)
+            if self.validation_scores_ is not None:
+                self.validation_scores_ = list(self.validation_scores_)
+        else:
+            self.n_iter_, self.t_ = 0, 0
+            self.loss_curve_, self.best_loss_ = [], np.inf
+            self.validation_scores_, self.best_validation_score_ = None, None
+            self._no_improvement_count = 0
+        if validation is not None and self.validation_scores_ is None:
+            self.validation_scores_, self.best_validation_score_ = [], -np.inf
+        if not incremental:
+            self._no_improvement_count = 0
+        self.patience_exhausted_ = getattr(self, "patience_exhausted_", False) and incremental
+
+        run = TrainingRun(
+            Network(layout, self._activation()), self._make_loss(Y.shape[1]), solver, state,
+            params, TrainingSet(X, Y, sample_weight), self._batch_size(X.shape[0]),
+            self.alpha, rng if self.shuffle else None, validation,
+        )
+        n_epochs = 1 if incremental else self.max_iter
+        train(self, run, n_epochs, warn_unconverged=not incremental)
+        if not incremental and validation is not None and self.early_stopping:
+            np.copyto(params, self._best_params)
+        return self
+
+    # ------------------------------------------------------------------------- helpers
+    def _resolve_solver(self):
+        if isinstance(self.solver, str):
+            solver = SOLVERS[self.solver]()
+            if self._default_learning_rate is not None:
+                solver.set_params(learning_rate=self._default_learning_rate)
+            return solver
+        return clone(self.solver)
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        return self.batch_size
+
+    def _check_weights(self, sample_weight, X):
+        if sample_weight is None:
+            return None
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+        if not sample_weight.sum() > 0:
+            raise ValueError(
+                "sample_weight sums to zero: at least one sample needs a positive weight."
+            )
+        return sample_weight
+
+    def _apply_class_weight(self, y, sample_weight, incremental):
+        return sample_weight
+
+    def _check_target_shape(self, y):
+        return y
+
+    def _check_validation_request(self, X_val, y_val, incremental):
+        if X_val is None or y_val is None:
+            raise ValueError("Pass both X_val and y_val, or neither.")
+        if not incremental and not self.early_stopping:
+            raise ValueError(
+                "X_val and y_val are only used for early stopping: set early_stopping=True "
+                "to monitor them, or leave them out."
+            )
+
+    def _validation(self, X, Y, y, sample_weight, X_val, y_val, sample_weight_val):
+        """Split off or validate the monitored set; return the training part and a Validation."""
+        if X_val is not None:
+            X_val, y_val = validate_data(
+                self, X_val, y_val, reset=False, accept_sparse="csr",
+                dtype=X.dtype, multi_output=True, y_numeric=self._y_numeric,
+            )
+            y_val = self._check_target_shape(y_val)
+            sample_weight_val = self._check_weights(sample_weight_val, X_val)
+            Y_val = self._encode_targets(y_val, sample_weight_val, first=False, classes=None,
+                                        dtype=X.dtype)
+            train_part = (X, Y, y, sample_weight)
+        else:
+            indices = np.arange(X.shape[0])
+            stratify = self._stratify(y)
+            try:
+                train_idx, val_idx = train_test_split(
+                    indices, test_size=self.validation_fraction,
+                    random_state=self._validation_seed, stratify=stratify,
+                )
+            except ValueError as error:
+                raise ValueError(
+                    f"early_stopping could not hold out validation_fraction="
+                    f"{self.validation_fraction} of {X.shape[0]} samples ({error}). Pass "
+                    "more samples, a larger validation_fraction, or X_val and y_val."
+                ) from error
+            weights = (None,) * 2 if sample_weight is None else (
+                sample_weight[train_idx], sample_weight[val_idx])
+            train_part = (X[train_idx], Y[train_idx], _take(y, train_idx), weights[0])
+            X_val, y_val, Y_val = X[val_idx], _take(y, val_idx), Y[val_idx]
+            sample_weight_val = weights[1]
+        scorer = None if self.scoring == "loss" else check_scoring(self, self.scoring)
+        return train_part, Validation(X_val, y_val, Y_val, sample_weight_val, scorer)
+
+    def _stratify(self, y):
+        return None
+
+    def _init_params(self, layout, dtype, Y, sample_weight, rng):
+        params = np.zeros(layout.n_params, dtype=dtype)
+        for coef, (fan_in, fan_out) in zip(layout.coefs(params), layout.weight_shapes,
+                                           strict=True):
+            if layout.n_layers > 1:
+                # Glorot & Bengio's uniform initialisation; sigmoid units take a narrower
+                # range as their slope at zero is 1/4.
+                factor = 2.0 if self._activation() == "logistic" else 6.0
+                bound = np.sqrt(factor / (fan_in + fan_out))
+                coef[...] = rng.uniform(-bound, bound, size=(fan_in, fan_out))
+        output_bias = layout.intercepts(params)[-1]
+        if output_bias.size:
+            # Starting from the best constant prediction spares the first epochs the
+            # work of learning the targets' mean (or the class priors).
+            output_bias[...] = self._make_loss(Y.shape[1]).baseline(Y, sample_weight)
+        return params
+
+    def _check_same_layout(self, layout):
+        if layout.layer_sizes != self._layout.layer_sizes or (
+            layout.fit_intercept != self._layout.fit_intercept
+        ):
+            raise ValueError(
+                f"Cannot continue training: the network's layer sizes "
+                f"{self._layout.layer_sizes} became {layout.layer_sizes} (or fit_intercept "
+                "changed). Set warm_start=False to fit a new model."
+            )
+
+    def _raw_output(self, X):
+        """Raw network output for new data, shape (n_samples, n_outputs)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, accept_sparse="csr",
+                          dtype=[np.float64, np.float32])
+        X = X.astype(self._params.dtype, copy=False)
+        network = Network(self._layout, self._activation())
+        work = network.workspace(self._params, None, X.shape[0], self._params.dtype)
+        return network.forward(work, X)
+
+
+def _same_kind_of_state(previous, state):
+    return (
+        previous is not None
+        and previous.buffer_names == state.buffer_names
+        and previous.n_params == state.n_params
+        and all(getattr(previous, name).dtype == getattr(state, name).dtype
+                for name in state.buffer_names)
+    )
+
+
+def _take(y, indices):
+    return y[indices]

@@ -1,0 +1,86 @@
+"""Docstring fragments shared by the estimators, so each parameter is described once."""
+
+TRAINING_PARAMETERS = """\
+solver : {{"adam", "adamw", "sgd", "rmsprop", "adagrad"}} or Optimizer, default="adam"
+        The optimizer. A name stands for that class of :mod:`skadam.optim` with its
+        defaults{learning_rate_note}. An instance (e.g. ``Adam(beta_2=0.99)``) is
+        cloned, never changed, and tunable as ``solver__beta_1``; the clone used is
+        ``optimizer_`` and its state ``optimizer_state_``.
+    alpha : float, default={alpha}
+        Strength of the L2 penalty ``alpha / 2 * ||W||^2`` on the weights (not the
+        intercepts). It is part of the objective, so its effect does not depend on the
+        batch size.
+    batch_size : int or "auto", default="auto"
+        Samples per minibatch; "auto" is ``min(200, n_samples)``.
+    max_iter : int, default={max_iter}
+        Maximum number of epochs (passes over the training data) of ``fit``.
+    tol : float, default={tol}
+        Improvement of the monitored quantity below which an epoch counts as no
+        progress.
+    n_iter_no_change : int, default=10
+        ``fit`` stops after exactly this many epochs in a row without progress. The
+        monitored quantity is the validation score with ``early_stopping=True``, else
+        the training loss.
+    early_stopping : bool, default=False
+        Monitor a validation set (``X_val``/``y_val`` given to ``fit``, or
+        ``validation_fraction`` of the training data, stratified for classifiers) and
+        restore the weights of its best epoch at the end.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping=True`` and no
+        ``X_val`` is given.
+    scoring : str or callable, default="loss"
+        What early stopping maximises: "loss" for the negative validation loss, or any
+        scikit-learn scorer name (e.g. "accuracy", "r2") or callable
+        ``scorer(estimator, X, y)``.
+    shuffle : bool, default=True
+        Shuffle the training data before every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the validation split and the shuffling.
+    verbose : int, default=0
+        Print the loss (and validation score) after every epoch.
+    warm_start : bool, default=False
+        Continue from the previous fit: the weights, the optimizer's state (moments and
+        step count) and the random stream all carry over, so two fits of ``n`` epochs
+        give the model of one fit of ``2n``."""
+
+HISTORY_ATTRIBUTES = """\
+n_iter_ : int
+        Epochs run, over all fits when warm-starting and all ``partial_fit`` calls.
+    t_ : int
+        Training samples seen by the solver.
+    loss_curve_ : list of float
+        The objective (mean loss plus penalty) averaged over each epoch's minibatches.
+    best_loss_ : float
+        The lowest entry of ``loss_curve_``.
+    validation_scores_ : list of float or None
+        The monitored score after every epoch (higher is better), when validating.
+    best_validation_score_ : float or None
+        The best entry of ``validation_scores_``.
+    patience_exhausted_ : bool
+        Whether the last ``n_iter_no_change`` epochs brought no progress.
+    optimizer_ : Optimizer
+        The optimizer used (a clone of ``solver`` or the one it names).
+    optimizer_state_ : OptimizerState
+        Its state, carried over by ``warm_start`` and ``partial_fit``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when ``X`` has string column names."""
+
+
+def fill_doc(**values):
+    """Class decorator replacing ``{training_parameters}`` and ``{history_attributes}``."""
+
+    def decorate(cls):
+        training = TRAINING_PARAMETERS.format(
+            learning_rate_note=values.get("learning_rate_note", ""),
+            alpha=values["alpha"],
+            max_iter=values["max_iter"],
+            tol=values["tol"],
+        )
+        cls.__doc__ = cls.__doc__.replace("{training_parameters}", training).replace(
+            "{history_attributes}", HISTORY_ATTRIBUTES
+        )
+        return cls
+
+    return decorate

@@ -1,0 +1,145 @@
+"""Losses on the raw network output: per-sample values, gradients, link and baseline.
+
+Targets always come as a 2-D float array ``Y`` of shape (n_samples, n_outputs): the
+standardised regression targets, the 0/1 indicator of the positive class or labels, or
+the one-hot classes. A loss with several outputs averages them, and its gradient is
+scaled the same way, so value and gradient always belong to the same function.
+"""
+
+import numpy as np
+from scipy.special import expit, logit, logsumexp, softmax, xlogy
+
+
+class Loss:
+    """Base class: ``per_sample(raw, Y)``, ``gradient(raw, Y, out)``, ``link`` and ``baseline``.
+
+    ``gradient`` writes the derivative of each sample's loss with respect to its raw
+    output into ``out`` (an array distinct from ``raw``); ``per_sample`` returns the
+    loss of each sample; ``link`` maps raw outputs to predictions; ``baseline`` gives
+    the constant raw output that minimises the weighted loss, used as the initial
+    intercept of the output layer.
+    """
+
+    def __init__(self, n_outputs):
+        self.n_outputs = n_outputs
+
+    def loss_and_gradient(self, raw, Y, out):
+        """Per-sample losses of ``raw`` against ``Y``; their gradient goes into ``out``."""
+        losses = self.per_sample(raw, Y)
+        self.gradient(raw, Y, out)
+        return losses
+
+    def _average_outputs(self, out):
+        if self.n_outputs > 1:
+            out *= 1.0 / self.n_outputs
+
+
+class SquaredError(Loss):
+    """Half the squared error, averaged over outputs: ``mean_k (raw_k - y_k)**2 / 2``."""
+
+    def per_sample(self, raw, Y):
+        residual = raw - Y
+        return 0.5 * np.einsum("ij,ij->i", residual, residual) / self.n_outputs
+
+    def gradient(self, raw, Y, out):
+        np.subtract(raw, Y, out=out)
+        self._average_outputs(out)
+
+    def link(self, raw):
+        return raw
+
+    def baseline(self, Y, sample_weight):
+        return np.average(Y, axis=0, weights=sample_weight)
+
+
+class Huber(SquaredError):
+    """Huber's loss, averaged over outputs: quadratic within ``delta``, linear beyond."""
+
+    def __init__(self, n_outputs, delta):
+        super().__init__(n_outputs)
+        self.delta = delta
+
+    def per_sample(self, raw, Y):
+        residual = np.abs(raw - Y)
+        quadratic = np.minimum(residual, self.delta)
+        # 0.5 q**2 + delta * (|r| - q) is 0.5 r**2 inside delta and delta (|r| - delta/2) beyond
+        return (0.5 * quadratic**2 + self.delta * (residual - quadratic)).mean(axis=1)
+
+    def gradient(self, raw, Y, out):
+        np.subtract(raw, Y, out=out)
+        np.clip(out, -self.delta, self.delta, out=out)
+        self._average_outputs(out)
+
+    def baseline(self, Y, sample_weight):
+        # The median minimises the linear part; for standardised targets it is near zero.
+        return np.array([_weighted_median(column, sample_weight) for column in Y.T])
+
+
+class HalfPoisson(Loss):
+    """Half the Poisson deviance with a log link, averaged over outputs.
+
+    ``exp(raw) - y * raw + y * log(y) - y``, which is zero for a perfect prediction.
+    """
+
+    def per_sample(self, raw, Y):
+        return (np.exp(raw) - Y * raw + xlogy(Y, Y) - Y).mean(axis=1)
+
+    def gradient(self, raw, Y, out):
+        np.exp(raw, out=out)
+        out -= Y
+        self._average_outputs(out)
+
+    def link(self, raw):
+        return np.exp(raw)
+
+    def baseline(self, Y, sample_weight):
+        mean = np.average(Y, axis=0, weights=sample_weight)
+        return np.log(np.maximum(mean, np.finfo(Y.dtype).tiny))
+
+
+class BinaryLogLoss(Loss):
+    """Log-loss of independent sigmoid outputs (binary or multilabel), averaged over them."""
+
+    def per_sample(self, raw, Y):
+        return (np.logaddexp(0.0, raw) - Y * raw).mean(axis=1)
+
+    def gradient(self, raw, Y, out):
+        expit(raw, out=out)
+        out -= Y
+        self._average_outputs(out)
+
+    def link(self, raw):
+        return expit(raw)
+
+    def baseline(self, Y, sample_weight):
+        share = np.average(Y, axis=0, weights=sample_weight)
+        tiny = 1e-6
+        return logit(np.clip(share, tiny, 1 - tiny))
+
+
+class MultinomialLogLoss(Loss):
+    """Cross-entropy of a softmax over the classes: ``logsumexp(raw) - raw[y]``."""
+
+    def per_sample(self, raw, Y):
+        return logsumexp(raw, axis=1) - np.einsum("ij,ij->i", raw, Y)
+
+    def gradient(self, raw, Y, out):
+        np.subtract(raw, raw.max(axis=1, keepdims=True), out=out)
+        np.exp(out, out=out)
+        out /= out.sum(axis=1, keepdims=True)
+        out -= Y
+
+    def link(self, raw):
+        return softmax(raw, axis=1)
+
+    def baseline(self, Y, sample_weight):
+        share = np.average(Y, axis=0, weights=sample_weight)
+        log_share = np.log(np.clip(share, 1e-6, None))
+        return log_share - log_share.mean()
+
+
+def _weighted_median(values, sample_weight):
+    order = np.argsort(values)
+    weights = np.ones_like(values) if sample_weight is None else sample_weight
+    cumulative = np.cumsum(weights[order])
+    return values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])]

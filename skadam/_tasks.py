@@ -1,0 +1,368 @@
+"""Classification and regression on top of the shared base: targets in, predictions out."""
+
+import warnings
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+from ._base import BaseAdamEstimator
+from ._losses import BinaryLogLoss, HalfPoisson, Huber, MultinomialLogLoss, SquaredError
+
+
+class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
+    """Label encoding, class weights and the predict/proba methods of the classifiers.
+
+    Two classes use one sigmoid output (the log-odds of ``classes_[1]``), more classes a
+    softmax over one output each, and a 2-D 0/1 ``y`` (where allowed) one sigmoid per
+    label.
+    """
+
+    _y_numeric = False
+    _multilabel_allowed = False
+
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
+        """Train on ``(X, y)`` for up to ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; float32 input trains in float32.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels (or, where supported, a 0/1 label indicator matrix).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples in the loss.
+        X_val, y_val : array-like, default=None
+            A validation set for early stopping (needs ``early_stopping=True``), used
+            instead of holding out ``validation_fraction`` of the training data.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation samples.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit_public(X, y, sample_weight, X_val, y_val, sample_weight_val,
+                                incremental=False)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None, *, X_val=None, y_val=None,
+                    sample_weight_val=None):
+        """Train one epoch on ``(X, y)``, continuing from the current state.
+
+        The optimizer's state (step count and moments) carries over from call to call.
+        When ``X_val`` and ``y_val`` are given, the model is scored on them after the
+        epoch (``validation_scores_``) and the best weights seen are remembered; after
+        ``n_iter_no_change`` calls in a row without an improvement greater than ``tol``,
+        ``patience_exhausted_`` becomes True and, with ``early_stopping=True``, the
+        weights are reset to the best ones. The caller decides whether to stop.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A batch of training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Its labels.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that will ever appear; required on the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+        X_val, y_val : array-like, default=None
+            Validation data to score after this call's epoch.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation samples.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        if not self.__sklearn_is_fitted__() and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: all the labels "
+                "that will ever appear, e.g. classes=np.unique(y_all)."
+            )
+        return self._fit_public(X, y, sample_weight, X_val, y_val, sample_weight_val,
+                                incremental=True, classes=classes)
+
+    def _check_target_shape(self, y):
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; it was "
+                "flattened. Pass y.ravel() to silence this warning.",
+                DataConversionWarning,
+                stacklevel=4,
+            )
+            return y.ravel()
+        if y.ndim == 2 and not self._multilabel_allowed:
+            raise ValueError(
+                f"{type(self).__name__} needs a 1-D y of class labels; got shape {y.shape}. "
+                "For several labels per sample use MLPClassifier with a 0/1 indicator matrix."
+            )
+        return y
+
+    def _encode_targets(self, y, sample_weight, first, classes, dtype):
+        multilabel = y.ndim == 2
+        if multilabel and type_of_target(y) != "multilabel-indicator":
+            raise ValueError(
+                "A 2-D y must be a 0/1 label indicator matrix (multilabel); got "
+                f"{type_of_target(y)!r} targets."
+            )
+        if first:
+            if multilabel:
+                found = np.arange(y.shape[1])
+            else:
+                check_classification_targets(y)
+                found = np.unique(y)
+            self._multilabel = multilabel
+            self.classes_ = found if classes is None or multilabel else np.unique(classes)
+            if not multilabel and len(self.classes_) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes; the data "
+                    f"hold only one class: {self.classes_[0]!r}."
+                )
+        elif multilabel != self._multilabel or (multilabel and y.shape[1] != len(self.classes_)):
+            raise ValueError(
+                "y does not match the targets the model was fitted on: "
+                f"{'multilabel' if self._multilabel else '1-D'} with "
+                f"{len(self.classes_)} classes."
+            )
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes={list(classes)} differs from the classes_ of the first call "
+                f"{list(self.classes_)}."
+            )
+        if multilabel:
+            return y.astype(dtype)
+        unseen = ~np.isin(y, self.classes_)
+        if unseen.any():
+            raise ValueError(
+                f"y contains labels not in classes_ {list(self.classes_)}: "
+                f"{list(np.unique(y[unseen]))[:10]}. Pass every label in classes on the "
+                "first call to partial_fit."
+            )
+        codes = np.searchsorted(self.classes_, y)
+        if len(self.classes_) == 2:
+            return (codes == 1).astype(dtype).reshape(-1, 1)
+        return np.eye(len(self.classes_), dtype=dtype)[codes]
+
+    def _apply_class_weight(self, y, sample_weight, incremental):
+        if self.class_weight is None:
+            return sample_weight
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' needs the class frequencies of all the data, which "
+                "partial_fit never sees; compute them with "
+                "sklearn.utils.class_weight.compute_class_weight and pass a dict."
+            )
+        weights = compute_sample_weight(self.class_weight, y).astype(
+            sample_weight.dtype if sample_weight is not None else np.float64
+        )
+        return weights if sample_weight is None else weights * sample_weight
+
+    def _stratify(self, y):
+        return None if y.ndim == 2 else y
+
+    def _make_loss(self, n_outputs):
+        if self._multilabel or n_outputs == 1:
+            return BinaryLogLoss(n_outputs)
+        return MultinomialLogLoss(n_outputs)
+
+    def predict(self, X):
+        """Predict class labels (or, for multilabel models, the 0/1 indicator matrix).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Predicted labels.
+        """
+        raw = self._raw_output(X)
+        if self._multilabel:
+            return (raw > 0).astype(int)
+        if raw.shape[1] == 1:
+            return self.classes_[(raw[:, 0] > 0).astype(int)]
+        return self.classes_[np.argmax(raw, axis=1)]
+
+    def predict_proba(self, X):
+        """Class probabilities (per label for multilabel models).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``.
+        """
+        raw = self._raw_output(X)
+        proba = self._make_loss(raw.shape[1]).link(raw)
+        if raw.shape[1] == 1 and not self._multilabel:
+            return np.hstack([1.0 - proba, proba])
+        return proba
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities in the order of ``classes_``.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = self._multilabel_allowed
+        return tags
+
+
+class RegressorBase(RegressorMixin, BaseAdamEstimator):
+    """Target scaling, the regression losses and ``predict`` of the regressors.
+
+    For the squared error and Huber losses, training sees the targets standardised by
+    their (weighted) mean and standard deviation, kept as ``target_mean_`` and
+    ``target_scale_``; predictions are mapped back. Adam moves each parameter by about
+    the learning rate per step, so this puts the parameters on the scale that the
+    learning rate suits whatever the units of ``y``. The Poisson loss, whose log link
+    already makes the scale additive, sees the raw counts.
+    """
+
+    _y_numeric = True
+
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
+        """Train on ``(X, y)`` for up to ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; float32 input trains in float32.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples in the loss.
+        X_val, y_val : array-like, default=None
+            A validation set for early stopping (needs ``early_stopping=True``), used
+            instead of holding out ``validation_fraction`` of the training data.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation samples.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit_public(X, y, sample_weight, X_val, y_val, sample_weight_val,
+                                incremental=False)
+
+    def partial_fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
+                    sample_weight_val=None):
+        """Train one epoch on ``(X, y)``, continuing from the current state.
+
+        The optimizer's state (step count and moments) carries over from call to call;
+        the target scaling is set by the first call. When ``X_val`` and ``y_val`` are
+        given, the model is scored on them after the epoch (``validation_scores_``) and
+        the best weights seen are remembered; after ``n_iter_no_change`` calls in a row
+        without an improvement greater than ``tol``, ``patience_exhausted_`` becomes
+        True and, with ``early_stopping=True``, the weights are reset to the best ones.
+        The caller decides whether to stop.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A batch of training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Its targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+        X_val, y_val : array-like, default=None
+            Validation data to score after this call's epoch.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation samples.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit_public(X, y, sample_weight, X_val, y_val, sample_weight_val,
+                                incremental=True)
+
+    def _encode_targets(self, y, sample_weight, first, classes, dtype):
+        Y = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(dtype)
+        if self.loss == "poisson" and (np.any(Y < 0) or (first and not np.any(Y > 0))):
+            raise ValueError(
+                "loss='poisson' needs non-negative targets, not all zero; got "
+                f"min(y)={Y.min()}, max(y)={Y.max()}."
+            )
+        if first:
+            self._y_1d = y.ndim == 1
+            self.target_mean_, self.target_scale_ = self._target_scaling(Y, sample_weight)
+        elif Y.shape[1] != self.target_mean_.shape[0]:
+            raise ValueError(
+                f"y has {Y.shape[1]} targets but the model was fitted on "
+                f"{self.target_mean_.shape[0]}."
+            )
+        if self.loss == "poisson":
+            return Y
+        return (Y - self.target_mean_) / self.target_scale_
+
+    def _target_scaling(self, Y, sample_weight):
+        n_targets = Y.shape[1]
+        if self.loss == "poisson":
+            return np.zeros(n_targets, Y.dtype), np.ones(n_targets, Y.dtype)
+        if self._fit_intercept():
+            mean = np.average(Y, axis=0, weights=sample_weight)
+        else:
+            mean = np.zeros(n_targets)
+        scale = np.sqrt(np.average((Y - mean) ** 2, axis=0, weights=sample_weight))
+        scale[~(scale > np.finfo(Y.dtype).eps * (1 + np.abs(mean)))] = 1.0
+        return mean.astype(Y.dtype), scale.astype(Y.dtype)
+
+    def _make_loss(self, n_outputs):
+        if self.loss == "poisson":
+            return HalfPoisson(n_outputs)
+        if self.loss == "huber":
+            return Huber(n_outputs, delta=self.epsilon / self.target_scale_)
+        return SquaredError(n_outputs)
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predictions, 1-D when the model was fitted on a 1-D ``y``.
+        """
+        raw = self._raw_output(X)
+        if self.loss == "poisson":
+            prediction = np.exp(raw)
+        else:
+            prediction = raw * self.target_scale_ + self.target_mean_
+        return prediction.ravel() if self._y_1d else prediction
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        tags.target_tags.positive_only = self.loss == "poisson"
+        return tags

@@ -1,0 +1,200 @@
+"""The training loop shared by every estimator: epochs of minibatch steps, then bookkeeping.
+
+``fit`` runs up to ``max_iter`` epochs and ``partial_fit`` runs one, both through
+:func:`train`. An epoch shuffles by one permuted copy of the data, walks contiguous
+batches (forward, loss gradient, backward, L2 penalty, optimizer step), and is followed
+by the bookkeeping of the history attributes and of early stopping.
+"""
+
+import copy
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+
+
+class TrainingSet:
+    """Encoded training data of one call: ``X``, 2-D float targets ``Y`` and weights.
+
+    ``sample_weight`` is rescaled to mean one (or is None for unit weights), so that the
+    gradient of a batch of ``m`` rows, ``sum(weight * grad_loss) / m``, is an unbiased
+    estimate of the gradient of the weighted mean loss whatever the batch size.
+    """
+
+    def __init__(self, X, Y, sample_weight):
+        self.X, self.Y = X, Y
+        if sample_weight is not None:
+            sample_weight = sample_weight / np.mean(sample_weight)
+        self.sample_weight = sample_weight
+        self.n_samples = X.shape[0]
+
+
+class Validation:
+    """What early stopping monitors: a held-out set and how to score the model on it.
+
+    ``score(estimator)`` is higher-is-better: the negative weighted mean validation loss
+    for ``scoring="loss"``, otherwise the scorer's value on the original targets.
+    """
+
+    def __init__(self, X, y, Y, sample_weight, scorer):
+        self.X, self.y, self.Y = X, y, Y
+        self.sample_weight = sample_weight
+        self.scorer = scorer
+
+    def score(self, estimator, network, loss, params):
+        if self.scorer is None:
+            work = network.workspace(params, None, self.X.shape[0], params.dtype)
+            raw = network.forward(work, self.X)
+            return -float(np.average(loss.per_sample(raw, self.Y), weights=self.sample_weight))
+        if self.sample_weight is None:
+            return float(self.scorer(estimator, self.X, self.y))
+        return float(self.scorer(estimator, self.X, self.y, sample_weight=self.sample_weight))
+
+
+def run_epoch(network, work, loss, optimizer, state, params, grad, data, batch_size, alpha, rng):
+    """One pass over ``data`` in minibatches; return the weighted mean batch loss.
+
+    Returns NaN as soon as a batch loss or gradient is not finite (the caller restores
+    the weights of the epoch's start); ``rng`` is None for no shuffling.
+    """
+    X, Y, weight = data.X, data.Y, data.sample_weight
+    if rng is not None:
+        order = rng.permutation(data.n_samples)
+        X = X[order] if sp.issparse(X) else np.take(X, order, axis=0)
+        Y = np.take(Y, order, axis=0)
+        weight = None if weight is None else np.take(weight, order)
+    n_weights = network.layout.n_weights
+    weights, grad_weights = params[:n_weights], grad[:n_weights]
+    penalty_scratch = np.empty_like(weights) if alpha > 0 else None
+    total = 0.0
+    for start in range(0, data.n_samples, batch_size):
+        stop = min(start + batch_size, data.n_samples)
+        X_batch, Y_batch = X[start:stop], Y[start:stop]
+        raw = network.forward(work, X_batch)
+        delta = work.deltas[-1][: stop - start]
+        losses = loss.loss_and_gradient(raw, Y_batch, delta)
+        if weight is None:
+            batch_total = float(np.sum(losses))
+            delta *= 1.0 / (stop - start)
+        else:
+            w = weight[start:stop]
+            batch_total = float(np.dot(losses, w))
+            delta *= (w / (stop - start))[:, np.newaxis]
+        if not np.isfinite(batch_total):
+            return np.nan
+        total += batch_total
+        network.backward(work, X_batch, delta)
+        if alpha > 0:
+            np.multiply(weights, alpha, out=penalty_scratch)
+            grad_weights += penalty_scratch
+        try:
+            optimizer.step(params, grad, state)
+        except ValueError:
+            return np.nan
+    return total / data.n_samples
+
+
+def train(estimator, run, n_epochs, *, warn_unconverged):
+    """Run up to ``n_epochs`` epochs of ``run`` and keep ``estimator``'s history.
+
+    ``run`` is a :class:`TrainingRun` bundling the network, loss, optimizer, buffers and
+    data. Updates ``n_iter_``, ``t_``, ``loss_curve_``, ``best_loss_``,
+    ``validation_scores_``, ``best_validation_score_`` and ``patience_exhausted_``.
+    Patience runs out after exactly ``n_iter_no_change`` epochs in a row without an
+    improvement greater than ``tol`` of the monitored quantity (the validation score
+    when there is validation data, else the training loss); ``fit`` stops then.
+    """
+    params = run.params
+    start_params = params.copy()
+    start_state = _copy_state(run.state)
+    validation = run.validation
+    for _ in range(n_epochs):
+        np.copyto(start_params, params)
+        _copy_state(run.state, into=start_state)
+        epoch_loss = run_epoch(
+            run.network, run.work, run.loss, run.optimizer, run.state, params, run.grad,
+            run.data, run.batch_size, run.alpha, run.rng,
+        )
+        if not np.isfinite(epoch_loss):
+            np.copyto(params, start_params)
+            _copy_state(start_state, into=run.state)
+            warnings.warn(
+                f"{type(estimator).__name__}: the training loss became non-finite in epoch "
+                f"{estimator.n_iter_ + 1}; training stopped and the weights of the epoch's "
+                "start were kept. Lower the solver's learning rate (e.g. "
+                "solver=Adam(learning_rate=1e-4)), scale the features, or raise alpha.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+            return
+        if run.alpha > 0:
+            weights = params[: run.network.layout.n_weights]
+            epoch_loss += 0.5 * run.alpha * float(np.dot(weights, weights))
+        estimator.n_iter_ += 1
+        estimator.t_ += run.data.n_samples
+        estimator.loss_curve_.append(epoch_loss)
+        loss_improved = epoch_loss < estimator.best_loss_ - estimator.tol
+        estimator.best_loss_ = min(estimator.best_loss_, epoch_loss)
+        if validation is None:
+            improved = loss_improved
+            message = f"Iteration {estimator.n_iter_}, loss = {epoch_loss:.8f}"
+        else:
+            score = validation.score(estimator, run.network, run.loss, params)
+            estimator.validation_scores_.append(score)
+            improved = score > estimator.best_validation_score_ + estimator.tol
+            if score > estimator.best_validation_score_:
+                estimator.best_validation_score_ = score
+                estimator._best_params = params.copy()
+            message = (
+                f"Iteration {estimator.n_iter_}, loss = {epoch_loss:.8f}, "
+                f"validation score = {score:.8f}"
+            )
+        estimator._no_improvement_count = 0 if improved else estimator._no_improvement_count + 1
+        if estimator.verbose:
+            print(message)
+        if estimator._no_improvement_count == estimator.n_iter_no_change:
+            estimator.patience_exhausted_ = True
+            if validation is not None and estimator.early_stopping:
+                np.copyto(params, estimator._best_params)
+            if estimator.verbose:
+                print(f"No improvement greater than tol={estimator.tol} in "
+                      f"{estimator.n_iter_no_change} consecutive epochs.")
+            return
+        if improved:
+            estimator.patience_exhausted_ = False
+    if warn_unconverged:
+        warnings.warn(
+            f"{type(estimator).__name__}: max_iter={n_epochs} epochs reached before the "
+            f"monitored quantity stopped improving (tol={estimator.tol}, n_iter_no_change="
+            f"{estimator.n_iter_no_change}). Raise max_iter or the learning rate.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+
+class TrainingRun:
+    """Everything one call's epochs need, built once per ``fit``/``partial_fit`` call."""
+
+    def __init__(self, network, loss, optimizer, state, params, data, batch_size, alpha,
+                 rng, validation):
+        self.network, self.loss = network, loss
+        self.optimizer, self.state = optimizer, state
+        self.params = params
+        self.grad = np.zeros_like(params)
+        self.data = data
+        self.batch_size = min(batch_size, data.n_samples)
+        self.work = network.workspace(params, self.grad, self.batch_size, params.dtype)
+        self.alpha = float(alpha)
+        self.rng = rng
+        self.validation = validation
+
+
+def _copy_state(state, into=None):
+    """Copy an optimizer state's step count and buffers, into an existing copy if given."""
+    if into is None:
+        return copy.deepcopy(state)
+    into.t = state.t
+    for name in state.buffer_names:
+        np.copyto(getattr(into, name), getattr(state, name))
+    return into

@@ -1,0 +1,237 @@
+"""Multi-layer perceptrons trained by skadam's optimizers."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._activations import ACTIVATIONS
+from ._docs import fill_doc
+from ._tasks import ClassifierBase, RegressorBase
+
+_NETWORK_CONSTRAINTS = {
+    "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+    "activation": [StrOptions(set(ACTIVATIONS))],
+}
+
+
+class _NetworkMixin:
+    """Hidden layers, their activation and the weight views shared by both MLPs."""
+
+    def _hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if np.isscalar(sizes) else list(sizes)
+        if not all(isinstance(size, Integral) and size >= 1 for size in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must be positive integers; got {self.hidden_layer_sizes}."
+            )
+        return tuple(int(size) for size in sizes)
+
+    def _activation(self):
+        return self.activation
+
+    def _fit_intercept(self):
+        return True
+
+    @property
+    def coefs_(self):
+        return self._layout.coefs(self._params)
+
+    @property
+    def intercepts_(self):
+        return self._layout.intercepts(self._params)
+
+    @property
+    def n_layers_(self):
+        return self._layout.n_layers + 1
+
+    @property
+    def n_outputs_(self):
+        return self._layout.layer_sizes[-1]
+
+
+_NETWORK_PARAMETERS = """hidden_layer_sizes : array-like of int, default=(100,)
+        Width of each hidden layer.
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Activation of the hidden layers."""
+
+_NETWORK_ATTRIBUTES = """coefs_ : list of ndarray
+        Weight matrices, ``coefs_[i]`` of shape (fan_in, fan_out): views of the one
+        parameter buffer, like ``intercepts_``.
+    intercepts_ : list of ndarray
+        Intercept vectors, one per layer.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of outputs."""
+
+
+@fill_doc(alpha=1e-4, max_iter=200, tol=1e-4)
+class MLPRegressor(_NetworkMixin, RegressorBase):
+    """Multi-layer perceptron regressor trained by minibatch Adam.
+
+    Minimises ``sum_i s_i loss(y_i, f(x_i)) / sum_i s_i + alpha / 2 * ||W||^2`` over
+    all weight matrices ``W`` (not the intercepts). With the squared error, ``f`` is
+    the network's output on standardised targets, ``target_mean_ + target_scale_ *
+    network(x)`` in the units of ``y``; with the Poisson loss (half the deviance),
+    ``f(x) = exp(network(x))``. Losses of a multi-output ``y`` are averaged over the
+    targets, gradients alike.
+
+    Parameters
+    ----------
+    {network_parameters}
+    loss : {"squared_error", "poisson"}, default="squared_error"
+        The loss.
+    {training_parameters}
+
+    Attributes
+    ----------
+    {network_attributes}
+    target_mean_, target_scale_ : ndarray of shape (n_targets,)
+        The standardisation of the targets the network is trained on.
+    {history_attributes}
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skadam import MLPRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> model = make_pipeline(StandardScaler(), MLPRegressor(random_state=0, max_iter=50))
+    >>> round(model.fit(X_train, y_train).score(X_test, y_test), 1)
+    0.3
+    """
+
+    _parameter_constraints = {
+        **RegressorBase._parameter_constraints,
+        **_NETWORK_CONSTRAINTS,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        loss="squared_error",
+        solver="adam",
+        alpha=1e-4,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        scoring="loss",
+        shuffle=True,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.loss = loss
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.scoring = scoring
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+
+@fill_doc(alpha=1e-4, max_iter=200, tol=1e-4)
+class MLPClassifier(_NetworkMixin, ClassifierBase):
+    """Multi-layer perceptron classifier trained by minibatch Adam.
+
+    Minimises the weighted mean log-loss plus ``alpha / 2 * ||W||^2`` over all weight
+    matrices: a sigmoid output for two classes, a softmax beyond, and one sigmoid per
+    label for a multilabel 0/1 ``y`` (their losses averaged).
+
+    Parameters
+    ----------
+    {network_parameters}
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplying the sample weights; "balanced" weighs
+        classes inversely to their frequency (not available to ``partial_fit``).
+    {training_parameters}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels (``arange(n_labels)`` for multilabel targets).
+    {network_attributes}
+    {history_attributes}
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skadam import MLPClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> model = make_pipeline(StandardScaler(), MLPClassifier(random_state=0, max_iter=30))
+    >>> bool(model.fit(X_train, y_train).score(X_test, y_test) > 0.95)
+    True
+    """
+
+    _parameter_constraints = {
+        **ClassifierBase._parameter_constraints,
+        **_NETWORK_CONSTRAINTS,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+    _multilabel_allowed = True
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        class_weight=None,
+        solver="adam",
+        alpha=1e-4,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        scoring="loss",
+        shuffle=True,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.class_weight = class_weight
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.scoring = scoring
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+
+for _cls in (MLPRegressor, MLPClassifier):
+    _cls.__doc__ = _cls.__doc__.replace("{network_parameters}", _NETWORK_PARAMETERS).replace(
+        "{network_attributes}", _NETWORK_ATTRIBUTES
+    )
