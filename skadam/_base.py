@@ -163,14 +163,7 @@ class BaseAdamEstimator(BaseEstimator):
     def _check_weights(self, sample_weight, X):
         if sample_weight is None:
             return None
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
-        if not sample_weight.sum() > 0:
-            raise ValueError(
-                "sample_weight sums to zero: at least one sample needs a positive weight."
-            )
-        return sample_weight
+        return _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
 
     def _apply_class_weight(self, y, sample_weight, incremental):
         return sample_weight

@@ -1,7 +1,5 @@
 """One flat parameter buffer for a stack of dense layers: shapes, offsets and views."""
 
-import numpy as np
-
 
 class ParameterLayout:
     """Where each layer's weights and intercepts live in one flat buffer.

@@ -131,16 +131,16 @@ class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
             )
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(
-                f"classes={list(classes)} differs from the classes_ of the first call "
-                f"{list(self.classes_)}."
+                f"classes={np.unique(classes).tolist()} differs from the classes_ of the "
+                f"first call {self.classes_.tolist()}."
             )
         if multilabel:
             return y.astype(dtype)
         unseen = ~np.isin(y, self.classes_)
         if unseen.any():
             raise ValueError(
-                f"y contains labels not in classes_ {list(self.classes_)}: "
-                f"{list(np.unique(y[unseen]))[:10]}. Pass every label in classes on the "
+                f"y contains labels not in classes_ {self.classes_.tolist()}: "
+                f"{np.unique(y[unseen])[:10].tolist()}. Pass every label in classes on the "
                 "first call to partial_fit."
             )
         codes = np.searchsorted(self.classes_, y)

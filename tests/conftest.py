@@ -1,0 +1,31 @@
+"""Small data sets shared by the estimator tests."""
+
+import pytest
+from sklearn.datasets import load_digits, make_classification, make_regression
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """Standardised digits, 10 classes, a stratified split of 1,200 / 597."""
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, train_size=1200, stratify=y, random_state=0
+    )
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), y_train, scaler.transform(X_test), y_test
+
+
+@pytest.fixture(scope="session")
+def binary():
+    """A 300 x 8 binary problem."""
+    return make_classification(n_samples=300, n_features=8, n_informative=5, random_state=0)
+
+
+@pytest.fixture(scope="session")
+def regression():
+    """A 300 x 6 regression problem with two targets on a large scale."""
+    X, Y = make_regression(n_samples=300, n_features=6, n_targets=2, noise=5.0,
+                           random_state=0)
+    return X, 1000.0 + 50.0 * Y

@@ -1,0 +1,322 @@
+"""ParameterLayout, Network and Workspace: buffer layout, forward pass and backpropagation."""
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from skadam._layout import ParameterLayout
+from skadam._losses import BinaryLogLoss, HalfPoisson, Huber, MultinomialLogLoss, SquaredError
+from skadam._network import Network
+
+N_ROWS = 6
+N_FEATURES = 4
+N_OUTPUTS = 2
+STEP = 1e-6
+# Pre-activations (relu) and Huber residuals this close to a kink are redrawn.
+KINK_MARGIN = 1e-3
+
+ARCHITECTURES = {
+    "mlp": ((N_FEATURES, 5, 3, N_OUTPUTS), True),
+    "mlp-no-intercept": ((N_FEATURES, 5, 3, N_OUTPUTS), False),
+    "linear": ((N_FEATURES, N_OUTPUTS), True),
+    "linear-no-intercept": ((N_FEATURES, N_OUTPUTS), False),
+}
+ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
+HUBER_DELTA = np.array([0.5, 1.2])
+LOSSES = {
+    "squared": lambda: SquaredError(N_OUTPUTS),
+    "huber": lambda: Huber(N_OUTPUTS, delta=HUBER_DELTA),
+    "poisson": lambda: HalfPoisson(N_OUTPUTS),
+    "binary": lambda: BinaryLogLoss(N_OUTPUTS),
+    "multinomial": lambda: MultinomialLogLoss(N_OUTPUTS),
+}
+FORMATS = {
+    "dense": lambda X: X,
+    "csr_matrix": sp.csr_matrix,
+    "csr_array": sp.csr_array,
+}
+
+# The activation only matters with a hidden layer, so linear models are tried once.
+NETWORK_CASES = [("mlp", activation) for activation in ACTIVATIONS] + [
+    ("mlp-no-intercept", "tanh"),
+    ("linear", "identity"),
+    ("linear-no-intercept", "identity"),
+]
+
+
+# --- an independent reference of the forward pass -------------------------------------
+
+
+def _reference_activation(name, Z):
+    if name == "identity":
+        return Z.copy()
+    if name == "logistic":
+        return np.vectorize(lambda z: 1.0 / (1.0 + math.exp(-z)))(Z)
+    if name == "tanh":
+        return np.tanh(Z)
+    return np.where(Z > 0, Z, 0.0)
+
+
+def _reference_forward(layer_sizes, fit_intercept, activation, params, X):
+    """Raw output and hidden pre-activations, slicing ``params`` by the documented layout."""
+    X = X.toarray() if sp.issparse(X) else np.asarray(X)
+    pairs = list(zip(layer_sizes[:-1], layer_sizes[1:], strict=True))
+    weights, offset = [], 0
+    for fan_in, fan_out in pairs:
+        weights.append(params[offset : offset + fan_in * fan_out].reshape(fan_in, fan_out))
+        offset += fan_in * fan_out
+    biases = []
+    for layer, (_, fan_out) in enumerate(pairs):
+        if layer == len(pairs) - 1 and not fit_intercept:
+            biases.append(np.zeros(fan_out))
+        else:
+            biases.append(params[offset : offset + fan_out])
+            offset += fan_out
+    assert offset == params.size
+    A, hidden = X, []
+    for layer, (W, b) in enumerate(zip(weights, biases, strict=True)):
+        Z = A @ W + b
+        if layer == len(pairs) - 1:
+            return Z, hidden
+        hidden.append(Z)
+        A = _reference_activation(activation, Z)
+
+
+# --- problem construction ---------------------------------------------------------------
+
+
+def _targets(loss_name, rng, n_rows=N_ROWS):
+    if loss_name in ("squared", "huber"):
+        return rng.normal(size=(n_rows, N_OUTPUTS))
+    if loss_name == "poisson":
+        return rng.poisson(1.5, size=(n_rows, N_OUTPUTS)).astype(float)
+    if loss_name == "binary":
+        return rng.integers(0, 2, size=(n_rows, N_OUTPUTS)).astype(float)
+    return np.eye(N_OUTPUTS)[rng.integers(0, N_OUTPUTS, size=n_rows)]
+
+
+def _problem(arch, activation, loss_name, fmt, seed=0, n_rows=N_ROWS):
+    """Network, layout, float64 params, X in ``fmt`` and targets, away from any kink."""
+    layer_sizes, fit_intercept = ARCHITECTURES[arch]
+    layout = ParameterLayout(layer_sizes, fit_intercept=fit_intercept)
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_rows, N_FEATURES))
+    # About half the entries zero, so the sparse formats actually skip something.
+    X[rng.random(X.shape) < 0.5] = 0.0
+    X[:, 0] = rng.normal(size=n_rows)
+    Y = _targets(loss_name, rng, n_rows)
+    for _ in range(200):
+        params = rng.normal(scale=0.7, size=layout.n_params)
+        raw, hidden = _reference_forward(layer_sizes, fit_intercept, activation, params, X)
+        if activation == "relu" and any(np.abs(Z).min() < KINK_MARGIN for Z in hidden):
+            continue
+        if loss_name == "huber" and (
+            np.abs(np.abs(raw - Y) - HUBER_DELTA).min() < KINK_MARGIN
+        ):
+            continue
+        break
+    else:
+        raise AssertionError("no parameters away from the kinks")
+    return Network(layout, activation), layout, params, FORMATS[fmt](X), Y
+
+
+def _objective(network, loss, params, X, Y):
+    """J(params) = mean_i per_sample(raw_i), evaluated on a private inference workspace."""
+    work = network.workspace(params, None, X.shape[0], params.dtype)
+    return float(np.mean(loss.per_sample(network.forward(work, X), Y)))
+
+
+def _backprop(network, loss, params, X, Y, n_rows=None):
+    """Raw output and gradient of J, normalised exactly as run_epoch does with unit weights."""
+    n_batch = X.shape[0]
+    n_rows = n_batch if n_rows is None else n_rows
+    grad = np.full_like(params, np.nan)
+    work = network.workspace(params, grad, n_rows, params.dtype)
+    raw = network.forward(work, X)
+    delta = work.deltas[-1][:n_batch]
+    loss.gradient(raw, Y, delta)
+    delta *= 1.0 / n_batch
+    network.backward(work, X, delta)
+    return raw.copy(), grad
+
+
+def _finite_difference_gradient(network, loss, params, X, Y):
+    fd = np.empty_like(params)
+    for j in range(params.size):
+        saved = params[j]
+        params[j] = saved + STEP
+        up = _objective(network, loss, params, X, Y)
+        params[j] = saved - STEP
+        down = _objective(network, loss, params, X, Y)
+        params[j] = saved
+        fd[j] = (up - down) / (2 * STEP)
+    return fd
+
+
+# --- layout -----------------------------------------------------------------------------
+
+LAYOUTS = [(3, 4, 2), (4, 5, 3, 2), (4, 2), (7, 1)]
+layouts = pytest.mark.parametrize("layer_sizes", LAYOUTS, ids=lambda s: "x".join(map(str, s)))
+intercepts = pytest.mark.parametrize(
+    "fit_intercept", [True, False], ids=["intercept", "no-intercept"]
+)
+
+
+@intercepts
+@layouts
+def test_layout_counts(layer_sizes, fit_intercept):
+    """n_weights sums fan_in * fan_out; n_params adds every width, bar the output's if told."""
+    layout = ParameterLayout(layer_sizes, fit_intercept=fit_intercept)
+    pairs = list(zip(layer_sizes[:-1], layer_sizes[1:], strict=True))
+    n_weights = sum(a * b for a, b in pairs)
+    n_biases = sum(layer_sizes[1:]) - (0 if fit_intercept else layer_sizes[-1])
+    assert layout.n_layers == len(pairs)
+    assert layout.weight_shapes == pairs
+    assert layout.n_weights == n_weights
+    assert layout.n_params == n_weights + n_biases
+
+
+@intercepts
+@layouts
+def test_layout_puts_weights_first_then_intercepts(layer_sizes, fit_intercept):
+    """Flattened in layer order, the weights fill buffer[:n_weights] and intercepts the rest."""
+    layout = ParameterLayout(layer_sizes, fit_intercept=fit_intercept)
+    buffer = np.arange(layout.n_params, dtype=float)
+    coefs, biases = layout.coefs(buffer), layout.intercepts(buffer)
+    assert [W.shape for W in coefs] == list(zip(layer_sizes[:-1], layer_sizes[1:], strict=True))
+    np.testing.assert_array_equal(
+        np.concatenate([W.ravel() for W in coefs]), np.arange(layout.n_weights)
+    )
+    np.testing.assert_array_equal(
+        np.concatenate(biases), np.arange(layout.n_weights, layout.n_params)
+    )
+    # C order: X @ W needs W[i, j] at row i, so consecutive entries run along a row.
+    assert all(W.flags.c_contiguous for W in coefs)
+
+
+@intercepts
+@layouts
+def test_layout_views_share_memory_with_buffer(layer_sizes, fit_intercept):
+    """Every view writes through to the buffer, and no two views overlap."""
+    layout = ParameterLayout(layer_sizes, fit_intercept=fit_intercept)
+    buffer = np.zeros(layout.n_params)
+    views = [v for v in layout.coefs(buffer) + layout.intercepts(buffer) if v.size]
+    for view in views:
+        assert np.shares_memory(view, buffer)
+        view[...] += 1.0
+    # Each entry incremented exactly once: the views tile the buffer without overlap.
+    np.testing.assert_array_equal(buffer, 1.0)
+
+
+@layouts
+def test_layout_without_intercept_drops_only_the_output_intercept(layer_sizes):
+    """fit_intercept=False empties the output intercept; hidden layers keep theirs."""
+    layout = ParameterLayout(layer_sizes, fit_intercept=False)
+    biases = layout.intercepts(np.zeros(layout.n_params))
+    assert biases[-1].size == 0
+    assert [b.size for b in biases[:-1]] == list(layer_sizes[1:-1])
+    assert layout.n_params - layout.n_weights == sum(layer_sizes[1:-1])
+
+
+# --- forward and backward ---------------------------------------------------------------
+
+network_cases = pytest.mark.parametrize(
+    ("arch", "activation"), NETWORK_CASES, ids=[f"{a}-{b}" for a, b in NETWORK_CASES]
+)
+formats = pytest.mark.parametrize("fmt", list(FORMATS))
+losses = pytest.mark.parametrize("loss_name", list(LOSSES))
+
+
+@formats
+@network_cases
+def test_forward_matches_reference(arch, activation, fmt):
+    """The raw output is the plain textbook composition of affine maps and activations."""
+    network, layout, params, X, Y = _problem(arch, activation, "squared", fmt)
+    work = network.workspace(params, None, N_ROWS, np.float64)
+    raw = network.forward(work, X)
+    expected, _ = _reference_forward(layout.layer_sizes, layout.fit_intercept, activation,
+                                     params, X)
+    np.testing.assert_allclose(raw, expected, rtol=1e-12, atol=1e-14)
+
+
+@losses
+@formats
+@network_cases
+def test_backprop_matches_finite_differences(arch, activation, fmt, loss_name):
+    """backward fills the flat grad buffer with dJ/dparams, J the mean per-sample loss."""
+    network, _, params, X, Y = _problem(arch, activation, loss_name, fmt)
+    loss = LOSSES[loss_name]()
+    params_before = params.copy()
+    X_before = X.copy()
+    _, grad = _backprop(network, loss, params, X, Y)
+    np.testing.assert_array_equal(params, params_before)
+    assert (abs(X - X_before)).max() == 0
+    assert np.isfinite(grad).all(), "backward left entries of the grad buffer unwritten"
+    fd = _finite_difference_gradient(network, loss, params, X, Y)
+    np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-9)
+
+
+@formats
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_large_workspace_serves_smaller_batch(activation, fmt):
+    """A batch in the leading rows of a bigger, already used workspace gives the same results."""
+    n_big, n_small = 10, 4
+    network, _, params, X, Y = _problem("mlp", activation, "binary", fmt, n_rows=n_big)
+    loss = LOSSES["binary"]()
+    X_small, Y_small = X[:n_small], Y[:n_small]
+    exact_raw, exact_grad = _backprop(network, loss, params, X_small, Y_small)
+
+    grad = np.full_like(params, np.nan)
+    work = network.workspace(params, grad, n_big, np.float64)
+    # A full batch first leaves stale values in the rows the small batch must not read.
+    for X_batch, Y_batch in ((X, Y), (X_small, Y_small)):
+        n = X_batch.shape[0]
+        raw = network.forward(work, X_batch)
+        delta = work.deltas[-1][:n]
+        loss.gradient(raw, Y_batch, delta)
+        delta *= 1.0 / n
+        network.backward(work, X_batch, delta)
+    assert raw.shape == (n_small, N_OUTPUTS)
+    np.testing.assert_allclose(raw, exact_raw, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(grad, exact_grad, rtol=1e-12, atol=1e-15)
+
+
+@losses
+@formats
+@network_cases
+def test_float32_matches_float64(arch, activation, fmt, loss_name):
+    """float32 params and X stay float32 throughout and agree with float64 to ~1e-4."""
+    network, _, params, X, Y = _problem(arch, activation, loss_name, fmt)
+    loss = LOSSES[loss_name]()
+    raw64, grad64 = _backprop(network, loss, params, X, Y)
+    raw32, grad32 = _backprop(
+        network, loss, params.astype(np.float32), X.astype(np.float32), Y.astype(np.float32)
+    )
+    assert raw32.dtype == np.float32 and grad32.dtype == np.float32
+    np.testing.assert_allclose(raw32, raw64, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(grad32, grad64, rtol=1e-4, atol=1e-5)
+
+
+@formats
+@network_cases
+def test_inference_workspace_matches_training_workspace(arch, activation, fmt):
+    """A grad=None workspace computes the same raw output as one set up for training."""
+    network, _, params, X, _ = _problem(arch, activation, "squared", fmt)
+    grad = np.empty_like(params)
+    raw_train = network.forward(network.workspace(params, grad, N_ROWS, np.float64), X)
+    raw_infer = network.forward(network.workspace(params, None, N_ROWS, np.float64), X)
+    np.testing.assert_array_equal(raw_infer, raw_train)
+
+
+def test_workspace_reads_params_in_place():
+    """The workspace holds views, so in-place updates of params change the next forward."""
+    network, _, params, X, _ = _problem("mlp", "tanh", "squared", "dense")
+    work = network.workspace(params, None, N_ROWS, np.float64)
+    before = network.forward(work, X).copy()
+    params *= 0.5
+    after = network.forward(work, X)
+    expected, _ = _reference_forward((N_FEATURES, 5, 3, N_OUTPUTS), True, "tanh", params, X)
+    assert not np.allclose(after, before)
+    np.testing.assert_allclose(after, expected, rtol=1e-12)

@@ -1,0 +1,216 @@
+"""The shared training loop: continuity of warm_start and partial_fit, early stopping,
+divergence, and the batch-size independence of the objective."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
+
+from skadam import LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor
+from skadam.optim import SGD, Adam, ExponentialDecaySchedule
+
+CLASSIFIERS = [LogisticRegression(tol=0), MLPClassifier(hidden_layer_sizes=(16,), tol=0)]
+REGRESSORS = [LinearRegression(tol=0), MLPRegressor(hidden_layer_sizes=(16,), tol=0)]
+
+
+def _data_for(estimator, digits, regression):
+    if is_classifier(estimator):
+        X, y, _, _ = digits
+        return X[:500], y[:500], {"classes": np.arange(10)}
+    X, Y = regression
+    return X, Y, {}
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("estimator", CLASSIFIERS + REGRESSORS, ids=lambda e: type(e).__name__)
+def test_warm_start_and_partial_fit_continue_the_same_trajectory(
+    estimator, shuffle, digits, regression
+):
+    # The optimizer state, the step count and the random stream all carry over, so
+    # 10 epochs in one fit, in two warm-started fits of 5, or in 10 partial_fit calls
+    # give the same model bit for bit (sklearn resets Adam's moments here).
+    X, y, classes = _data_for(estimator, digits, regression)
+    settings = dict(shuffle=shuffle, random_state=0, batch_size=64)
+    once = clone(estimator).set_params(max_iter=10, **settings).fit(X, y)
+    twice = clone(estimator).set_params(max_iter=5, warm_start=True, **settings)
+    twice.fit(X, y).fit(X, y)
+    streamed = clone(estimator).set_params(**settings)
+    for _ in range(10):
+        streamed.partial_fit(X, y, **classes)
+    for model in (twice, streamed):
+        np.testing.assert_array_equal(model._params, once._params)
+        np.testing.assert_array_equal(model.optimizer_state_.m, once.optimizer_state_.m)
+        assert model.optimizer_state_.t == once.optimizer_state_.t == 10 * -(-len(y) // 64)
+        assert model.n_iter_ == 10 and model.loss_curve_ == once.loss_curve_
+        assert model.t_ == 10 * X.shape[0]
+
+
+def test_warm_start_keeps_adam_moments_unlike_a_fresh_fit(digits):
+    X, y, _, _ = digits
+    model = MLPClassifier(hidden_layer_sizes=(16,), max_iter=3, warm_start=True,
+                          random_state=0).fit(X, y)
+    moments = model.optimizer_state_.v.copy()
+    model.fit(X, y)
+    assert model.optimizer_state_.t == 6 * 6
+    assert not np.array_equal(model.optimizer_state_.v, moments)
+    assert np.all(model.optimizer_state_.v > 0)
+
+
+def test_warm_start_with_a_new_learning_rate_keeps_the_moments(digits):
+    X, y, _, _ = digits
+    model = LogisticRegression(solver=Adam(learning_rate=0.01), max_iter=3, warm_start=True,
+                               random_state=0).fit(X, y)
+    t_before = model.optimizer_state_.t
+    model.set_params(solver__learning_rate=0.001).fit(X, y)
+    assert model.optimizer_.learning_rate == 0.001
+    assert model.optimizer_state_.t == 2 * t_before
+
+
+def test_warm_start_refuses_a_changed_architecture(digits):
+    X, y, _, _ = digits
+    model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match="warm_start=False"):
+        model.set_params(hidden_layer_sizes=(9,)).fit(X, y)
+    assert model.coefs_[0].shape == (64, 8)
+
+
+def _stopped_epoch(model):
+    scores = np.asarray(model.validation_scores_)
+    best = 0
+    for epoch in range(1, len(scores)):
+        if scores[epoch] > scores[best] + model.tol:
+            best = epoch
+    return best
+
+
+@pytest.mark.parametrize("scoring", ["loss", "accuracy"])
+def test_early_stopping_stops_after_exactly_n_epochs_and_restores_the_best(digits, scoring):
+    X, y, _, _ = digits
+    model = MLPClassifier(hidden_layer_sizes=(32,), early_stopping=True, n_iter_no_change=3,
+                          tol=0.0, max_iter=500, scoring=scoring, random_state=0,
+                          solver=Adam(learning_rate=0.01)).fit(X, y)
+    assert model.patience_exhausted_
+    assert model.n_iter_ < 500
+    # Exactly n_iter_no_change epochs after the last improvement, not one more.
+    assert model.n_iter_ == _stopped_epoch(model) + 1 + 3
+    assert model.best_validation_score_ == max(model.validation_scores_)
+    np.testing.assert_array_equal(model._params, model._best_params)
+
+
+def test_early_stopping_on_an_explicit_validation_set(digits):
+    X, y, X_test, y_test = digits
+    model = LogisticRegression(early_stopping=True, n_iter_no_change=2, scoring="accuracy",
+                               random_state=0, max_iter=200)
+    model.fit(X, y, X_val=X_test, y_val=y_test)
+    assert model.best_validation_score_ == pytest.approx(model.score(X_test, y_test))
+    # All of X trained: no fraction was held out.
+    assert model.t_ == model.n_iter_ * X.shape[0]
+
+
+def test_validation_split_honours_sample_weights_and_stratifies(binary):
+    X, y = binary
+    weights = np.where(y == 1, 3.0, 1.0)
+    model = LogisticRegression(early_stopping=True, validation_fraction=0.2, max_iter=3,
+                               random_state=0).fit(X, y, sample_weight=weights)
+    assert model.t_ == 3 * 240  # 20% of 300 held out
+    weighted = LogisticRegression(early_stopping=True, validation_fraction=0.2, max_iter=3,
+                                  random_state=0).fit(X, y)
+    assert model.validation_scores_ != weighted.validation_scores_
+
+
+def test_training_loss_convergence_stops_after_n_epochs_without_progress(binary):
+    X, y = binary
+    model = LogisticRegression(tol=1e-3, n_iter_no_change=4, random_state=0).fit(X, y)
+    losses = np.asarray(model.loss_curve_)
+    assert model.patience_exhausted_ and model.n_iter_ < model.max_iter
+    best_before = np.minimum.accumulate(losses)
+    progress = losses[1:] < best_before[:-1] - 1e-3
+    # The last 4 epochs made no progress, and the one before them did (or was the first).
+    assert not progress[-4:].any()
+    assert len(losses) == 5 or progress[-5]
+
+
+def test_streaming_partial_fit_with_validation_and_patience(digits):
+    X, y, X_test, y_test = digits
+    X_val, y_val = X_test[:300], y_test[:300]
+    model = MLPClassifier(hidden_layer_sizes=(64,), early_stopping=True, n_iter_no_change=5,
+                          batch_size=32, random_state=0, scoring="accuracy")
+    chunks = np.array_split(np.arange(X.shape[0]), 12)
+    for _ in range(20):
+        for chunk in chunks:
+            model.partial_fit(X[chunk], y[chunk], classes=np.arange(10), X_val=X_val,
+                              y_val=y_val)
+            if model.patience_exhausted_:
+                break
+        if model.patience_exhausted_:
+            break
+    assert model.patience_exhausted_
+    assert model.score(X_val, y_val) == pytest.approx(model.best_validation_score_)
+    assert model.score(X_test[300:], y_test[300:]) > 0.9
+    assert len(model.validation_scores_) == model.n_iter_
+
+
+def test_streaming_chunks_of_digits_reach_ninety_percent(digits):
+    # Chunks of 100 digits arrive in turn, three times over; each call is one epoch of
+    # minibatches of 32 on its chunk.
+    X, y, X_test, y_test = digits
+    model = MLPClassifier(batch_size=32, random_state=0)
+    for _ in range(3):
+        for chunk in np.array_split(np.arange(X.shape[0]), 12):
+            model.partial_fit(X[chunk], y[chunk], classes=np.arange(10))
+    assert model.score(X_test, y_test) > 0.9
+
+
+@pytest.mark.parametrize("estimator", [LinearRegression(), MLPClassifier(max_iter=50)],
+                         ids=lambda e: type(e).__name__)
+def test_divergence_keeps_the_last_good_weights_and_warns(estimator, digits, regression):
+    X, y, _ = _data_for(estimator, digits, regression)
+    X = X * 1e6
+    model = clone(estimator).set_params(solver=SGD(learning_rate=10.0), random_state=0)
+    with pytest.warns(ConvergenceWarning, match="non-finite.*Lower the solver's learning rate"):
+        model.fit(X, y)
+    assert np.all(np.isfinite(model._params))
+    state = model.optimizer_state_
+    assert all(np.isfinite(getattr(state, name)).all() for name in state.buffer_names)
+    assert np.all(np.isfinite(model.predict(X[:5]).astype(float)))
+
+
+def test_penalty_does_not_depend_on_the_batch_size():
+    # alpha / 2 * ||w||^2 belongs to the objective, so every batch size converges to the
+    # ridge solution of that objective (sklearn's MLP divides alpha by the batch size).
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 5))
+    y = X @ np.array([3.0, -2.0, 1.0, 0.5, 0.0]) + 0.5 * rng.standard_normal(400)
+    alpha = 0.5
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    # ridge for mean(0.5 * r^2) + alpha / 2 * ||w||^2, from its normal equations
+    ridge = np.linalg.solve(Xc.T @ Xc / 400 + alpha * np.eye(5), Xc.T @ yc / 400)
+    for batch_size in (8, 50, 400):
+        schedule = ExponentialDecaySchedule(0.05, decay_rate=0.1, decay_steps=1000)
+        n_epochs = 4000 // (400 // batch_size)
+        model = LinearRegression(alpha=alpha, batch_size=batch_size, tol=0, max_iter=n_epochs,
+                                 n_iter_no_change=n_epochs, solver=Adam(learning_rate=schedule),
+                                 random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+        np.testing.assert_allclose(model.coef_, ridge, atol=2e-3)
+
+
+def test_logistic_objective_matches_sklearn_lbfgs(binary):
+    # alpha here is sklearn's 1 / (C * n_samples): both minimise the same objective.
+    X, y = binary
+    alpha = 0.01
+    reference = SklearnLogisticRegression(C=1 / (alpha * len(y)), tol=1e-10).fit(X, y)
+    schedule = ExponentialDecaySchedule(0.05, decay_rate=0.1, decay_steps=2000)
+    model = LogisticRegression(alpha=alpha, batch_size=300, tol=0, max_iter=6000,
+                               n_iter_no_change=6000, solver=Adam(learning_rate=schedule),
+                               random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-3)
+    np.testing.assert_allclose(model.intercept_, reference.intercept_, atol=1e-3)
