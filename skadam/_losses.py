@@ -7,7 +7,7 @@ scaled the same way, so value and gradient always belong to the same function.
 """
 
 import numpy as np
-from scipy.special import expit, logit, logsumexp, softmax, xlogy
+from scipy.special import expit, logit, softmax, xlogy
 
 
 class Loss:
@@ -121,13 +121,22 @@ class MultinomialLogLoss(Loss):
     """Cross-entropy of a softmax over the classes: ``logsumexp(raw) - raw[y]``."""
 
     def per_sample(self, raw, Y):
-        return logsumexp(raw, axis=1) - np.einsum("ij,ij->i", raw, Y)
+        shifted = raw - raw.max(axis=1, keepdims=True)
+        return np.log(np.exp(shifted).sum(axis=1)) - np.einsum("ij,ij->i", shifted, Y)
+
+    def loss_and_gradient(self, raw, Y, out):
+        # One pass of exponentials serves both the loss and the softmax; shifting by the
+        # row maximum keeps exp from overflowing.
+        np.subtract(raw, raw.max(axis=1, keepdims=True), out=out)
+        true_class = np.einsum("ij,ij->i", out, Y)
+        np.exp(out, out=out)
+        total = out.sum(axis=1, keepdims=True)
+        out /= total
+        out -= Y
+        return np.log(total[:, 0]) - true_class
 
     def gradient(self, raw, Y, out):
-        np.subtract(raw, raw.max(axis=1, keepdims=True), out=out)
-        np.exp(out, out=out)
-        out /= out.sum(axis=1, keepdims=True)
-        out -= Y
+        self.loss_and_gradient(raw, Y, out)
 
     def link(self, raw):
         return softmax(raw, axis=1)

@@ -130,7 +130,7 @@ class LinearRegression(RegressorBase):
         return float(b[0]) if self._y_1d else b
 
 
-@fill_doc(alpha=1e-2, max_iter=1000, tol=1e-5, learning_rate_note=_LEARNING_RATE_NOTE)
+@fill_doc(alpha=3e-3, max_iter=1000, tol=1e-5, learning_rate_note=_LEARNING_RATE_NOTE)
 class LogisticRegression(ClassifierBase):
     """Logistic regression (binary or multinomial) trained by minibatch Adam.
 
@@ -185,7 +185,7 @@ class LogisticRegression(ClassifierBase):
         fit_intercept=True,
         class_weight=None,
         solver="adam",
-        alpha=1e-2,
+        alpha=3e-3,
         batch_size="auto",
         max_iter=1000,
         tol=1e-5,

@@ -66,7 +66,7 @@ _NETWORK_ATTRIBUTES = """coefs_ : list of ndarray
         Number of outputs."""
 
 
-@fill_doc(alpha=1e-4, max_iter=200, tol=1e-4)
+@fill_doc(alpha=1e-3, max_iter=200, tol=1e-4)
 class MLPRegressor(_NetworkMixin, RegressorBase):
     """Multi-layer perceptron regressor trained by minibatch Adam.
 
@@ -118,7 +118,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         *,
         loss="squared_error",
         solver="adam",
-        alpha=1e-4,
+        alpha=1e-3,
         batch_size="auto",
         max_iter=200,
         tol=1e-4,
@@ -149,7 +149,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         self.warm_start = warm_start
 
 
-@fill_doc(alpha=1e-4, max_iter=200, tol=1e-4)
+@fill_doc(alpha=1e-3, max_iter=200, tol=1e-4)
 class MLPClassifier(_NetworkMixin, ClassifierBase):
     """Multi-layer perceptron classifier trained by minibatch Adam.
 
@@ -200,7 +200,7 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
         *,
         class_weight=None,
         solver="adam",
-        alpha=1e-4,
+        alpha=1e-3,
         batch_size="auto",
         max_iter=200,
         tol=1e-4,
