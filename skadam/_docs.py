@@ -64,7 +64,7 @@ n_iter_ : int
         Its state, carried over by ``warm_start`` and ``partial_fit``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of the features, when ``X`` has string column names."""
 
 
