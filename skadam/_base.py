@@ -55,7 +55,32 @@ class BaseAdamEstimator(BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
-    # ----------------------------------------------------------------- public training API
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
+        """Train on ``(X, y)`` for up to ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; float32 input trains in float32.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets: class labels (or, for ``MLPClassifier``, a 0/1 label indicator
+            matrix) for the classifiers, values for the regressors.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples in the loss.
+        X_val, y_val : array-like, default=None
+            A validation set for early stopping (needs ``early_stopping=True``), used
+            instead of holding out ``validation_fraction`` of the training data.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation samples.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit_public(X, y, sample_weight, X_val, y_val, sample_weight_val,
+                                incremental=False)
+
     def _fit_public(self, X, y, sample_weight, X_val, y_val, sample_weight_val, incremental,
                     classes=None):
         # A call that raises must leave a fitted model as it was: training works on copies
@@ -208,8 +233,8 @@ class BaseAdamEstimator(BaseEstimator):
                 ) from error
             weights = (None,) * 2 if sample_weight is None else (
                 sample_weight[train_idx], sample_weight[val_idx])
-            train_part = (X[train_idx], Y[train_idx], _take(y, train_idx), weights[0])
-            X_val, y_val, Y_val = X[val_idx], _take(y, val_idx), Y[val_idx]
+            train_part = (X[train_idx], Y[train_idx], y[train_idx], weights[0])
+            X_val, y_val, Y_val = X[val_idx], y[val_idx], Y[val_idx]
             sample_weight_val = weights[1]
         scorer = None if self.scoring == "loss" else check_scoring(self, self.scoring)
         return train_part, Validation(X_val, y_val, Y_val, sample_weight_val, scorer)
@@ -263,7 +288,3 @@ def _same_kind_of_state(previous, state):
         and all(getattr(previous, name).dtype == getattr(state, name).dtype
                 for name in state.buffer_names)
     )
-
-
-def _take(y, indices):
-    return y[indices]

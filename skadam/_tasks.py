@@ -23,31 +23,6 @@ class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
     _y_numeric = False
     _multilabel_allowed = False
 
-    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
-        """Train on ``(X, y)`` for up to ``max_iter`` epochs.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data; float32 input trains in float32.
-        y : array-like of shape (n_samples,) or (n_samples, n_labels)
-            Class labels (or, where supported, a 0/1 label indicator matrix).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples in the loss.
-        X_val, y_val : array-like, default=None
-            A validation set for early stopping (needs ``early_stopping=True``), used
-            instead of holding out ``validation_fraction`` of the training data.
-        sample_weight_val : array-like of shape (n_val_samples,), default=None
-            Weights of the validation samples.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        return self._fit_public(X, y, sample_weight, X_val, y_val, sample_weight_val,
-                                incremental=False)
-
     def partial_fit(self, X, y, classes=None, sample_weight=None, *, X_val=None, y_val=None,
                     sample_weight_val=None):
         """Train one epoch on ``(X, y)``, continuing from the current state.
@@ -243,31 +218,6 @@ class RegressorBase(RegressorMixin, BaseAdamEstimator):
     """
 
     _y_numeric = True
-
-    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
-        """Train on ``(X, y)`` for up to ``max_iter`` epochs.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data; float32 input trains in float32.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples in the loss.
-        X_val, y_val : array-like, default=None
-            A validation set for early stopping (needs ``early_stopping=True``), used
-            instead of holding out ``validation_fraction`` of the training data.
-        sample_weight_val : array-like of shape (n_val_samples,), default=None
-            Weights of the validation samples.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        return self._fit_public(X, y, sample_weight, X_val, y_val, sample_weight_val,
-                                incremental=False)
 
     def partial_fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
                     sample_weight_val=None):
