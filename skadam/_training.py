@@ -112,10 +112,13 @@ def train(estimator, run, n_epochs, *, warn_unconverged):
     for _ in range(n_epochs):
         np.copyto(start_params, params)
         _copy_state(run.state, into=start_state)
-        epoch_loss = run_epoch(
-            run.network, run.work, run.loss, run.optimizer, run.state, params, run.grad,
-            run.data, run.batch_size, run.alpha, run.rng,
-        )
+        # Overflow is detected below and reported with advice; numpy's own warnings
+        # about it would only repeat that less helpfully.
+        with np.errstate(over="ignore", invalid="ignore"):
+            epoch_loss = run_epoch(
+                run.network, run.work, run.loss, run.optimizer, run.state, params, run.grad,
+                run.data, run.batch_size, run.alpha, run.rng,
+            )
         if not np.isfinite(epoch_loss):
             np.copyto(params, start_params)
             _copy_state(start_state, into=run.state)
@@ -125,7 +128,7 @@ def train(estimator, run, n_epochs, *, warn_unconverged):
                 "start were kept. Lower the solver's learning rate (e.g. "
                 "solver=Adam(learning_rate=1e-4)), scale the features, or raise alpha.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=5,  # the user's fit or partial_fit call
             )
             return
         if run.alpha > 0:
@@ -169,7 +172,7 @@ def train(estimator, run, n_epochs, *, warn_unconverged):
             f"monitored quantity stopped improving (tol={estimator.tol}, n_iter_no_change="
             f"{estimator.n_iter_no_change}). Raise max_iter or the learning rate.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=5,  # the user's fit or partial_fit call
         )
 
 
