@@ -44,8 +44,9 @@ def _relu(Z):
 
 
 def _relu_backprop(A, delta, scratch):
-    # A >= 0 after a ReLU, so sign(A) is the 0/1 derivative, without a boolean mask.
-    np.sign(A, out=scratch)
+    # The 0/1 derivative written as floats into scratch: faster than np.sign, and than
+    # multiplying by a boolean mask, which numpy casts element by element.
+    np.greater(A, 0.0, out=scratch, casting="unsafe")
     delta *= scratch
 
 

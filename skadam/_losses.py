@@ -29,6 +29,10 @@ class Loss:
         self.gradient(raw, Y, out)
         return losses
 
+    def _mean_over_outputs(self, values):
+        # A reduction along axis 1 of a single column costs more than the column itself.
+        return values[:, 0] if self.n_outputs == 1 else values.mean(axis=1)
+
     def _average_outputs(self, out):
         if self.n_outputs > 1:
             out *= 1.0 / self.n_outputs
@@ -63,7 +67,7 @@ class Huber(SquaredError):
         residual = np.abs(raw - Y)
         quadratic = np.minimum(residual, self.delta)
         # 0.5 q**2 + delta * (|r| - q) is 0.5 r**2 inside delta and delta (|r| - delta/2) beyond
-        return (0.5 * quadratic**2 + self.delta * (residual - quadratic)).mean(axis=1)
+        return self._mean_over_outputs(0.5 * quadratic**2 + self.delta * (residual - quadratic))
 
     def gradient(self, raw, Y, out):
         np.subtract(raw, Y, out=out)
@@ -82,7 +86,7 @@ class HalfPoisson(Loss):
     """
 
     def per_sample(self, raw, Y):
-        return (np.exp(raw) - Y * raw + xlogy(Y, Y) - Y).mean(axis=1)
+        return self._mean_over_outputs(np.exp(raw) - Y * raw + xlogy(Y, Y) - Y)
 
     def gradient(self, raw, Y, out):
         np.exp(raw, out=out)
@@ -101,7 +105,7 @@ class BinaryLogLoss(Loss):
     """Log-loss of independent sigmoid outputs (binary or multilabel), averaged over them."""
 
     def per_sample(self, raw, Y):
-        return (np.logaddexp(0.0, raw) - Y * raw).mean(axis=1)
+        return self._mean_over_outputs(np.logaddexp(0.0, raw) - Y * raw)
 
     def gradient(self, raw, Y, out):
         expit(raw, out=out)

@@ -13,6 +13,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
+from ._threads import thread_pool
+
 
 class TrainingSet:
     """Encoded training data of one call: ``X``, 2-D float targets ``Y`` and weights.
@@ -58,41 +60,96 @@ def run_epoch(network, work, loss, optimizer, state, params, grad, data, batch_s
     Returns NaN as soon as a batch loss or gradient is not finite (the caller restores
     the weights of the epoch's start); ``rng`` is None for no shuffling.
     """
-    X, Y, weight = data.X, data.Y, data.sample_weight
-    if rng is not None:
-        order = rng.permutation(data.n_samples)
-        X = X[order] if sp.issparse(X) else np.take(X, order, axis=0)
-        Y = np.take(Y, order, axis=0)
-        weight = None if weight is None else np.take(weight, order)
     n_weights = network.layout.n_weights
     weights, grad_weights = params[:n_weights], grad[:n_weights]
     penalty_scratch = np.empty_like(weights) if alpha > 0 else None
     total = 0.0
-    for start in range(0, data.n_samples, batch_size):
-        stop = min(start + batch_size, data.n_samples)
-        X_batch, Y_batch = X[start:stop], Y[start:stop]
-        raw = network.forward(work, X_batch)
-        delta = work.deltas[-1][: stop - start]
-        losses = loss.loss_and_gradient(raw, Y_batch, delta)
-        if weight is None:
-            batch_total = float(np.sum(losses))
-            delta *= 1.0 / (stop - start)
-        else:
-            w = weight[start:stop]
-            batch_total = float(np.dot(losses, w))
-            delta *= (w / (stop - start))[:, np.newaxis]
-        if not np.isfinite(batch_total):
-            return np.nan
-        total += batch_total
-        network.backward(work, X_batch, delta)
-        if alpha > 0:
-            np.multiply(weights, alpha, out=penalty_scratch)
-            grad_weights += penalty_scratch
-        try:
-            optimizer.step(params, grad, state)
-        except ValueError:
-            return np.nan
+    for X, Y, weight in _shuffled_blocks(data, batch_size, rng):
+        for start in range(0, X.shape[0], batch_size):
+            stop = min(start + batch_size, X.shape[0])
+            X_batch, Y_batch = X[start:stop], Y[start:stop]
+            raw = network.forward(work, X_batch)
+            delta = work.deltas[-1][: stop - start]
+            losses = loss.loss_and_gradient(raw, Y_batch, delta)
+            if weight is None:
+                batch_total = float(losses.sum())
+                delta *= 1.0 / (stop - start)
+            else:
+                w = weight[start:stop]
+                batch_total = float(np.dot(losses, w))
+                delta *= (w / (stop - start))[:, np.newaxis]
+            if not np.isfinite(batch_total):
+                return np.nan
+            total += batch_total
+            network.backward(work, X_batch, delta)
+            if alpha > 0:
+                np.multiply(weights, alpha, out=penalty_scratch)
+                grad_weights += penalty_scratch
+            try:
+                optimizer.step(params, grad, state)
+            except ValueError:
+                return np.nan
     return total / data.n_samples
+
+
+# Rows gathered at a time when shuffling: a few MiB, so the gathered block is still in
+# cache when its batches are read, and the epoch needs no second copy of the data.
+_BLOCK_BYTES = 4 * 2**20
+
+
+def _shuffled_blocks(data, batch_size, rng):
+    """Yield ``(X, Y, weight)`` blocks of whole batches, in a new random order per epoch.
+
+    One permutation per epoch decides the order; rows are gathered block by block into
+    two reused buffers, the next block by a worker thread while the current one is
+    trained on. That costs one copy of the data per epoch, like a permuted copy would,
+    without allocating one, and hides most of the gather's memory latency.
+    """
+    X, Y, weight = data.X, data.Y, data.sample_weight
+    if rng is None:
+        yield X, Y, weight
+        return
+    order = rng.permutation(data.n_samples)
+    row_bytes = max(1, X.shape[1] * X.dtype.itemsize)
+    block = min(data.n_samples, batch_size * max(1, _BLOCK_BYTES // (batch_size * row_bytes)))
+    dense = not sp.issparse(X)
+    buffers = [
+        (np.empty((block, X.shape[1]), X.dtype) if dense else None,
+         np.empty((block, Y.shape[1]), Y.dtype),
+         None if weight is None else np.empty(block, weight.dtype))
+        for _ in range(2)
+    ]
+
+    def gather(start, buffer):
+        rows = order[start:start + block]
+        n = rows.shape[0]
+        X_buffer, Y_buffer, w_buffer = buffer
+        X_part = np.take(X, rows, axis=0, out=X_buffer[:n]) if dense else X[rows]
+        np.take(Y, rows, axis=0, out=Y_buffer[:n])
+        if w_buffer is not None:
+            np.take(weight, rows, out=w_buffer[:n])
+        return X_part, Y_buffer[:n], None if w_buffer is None else w_buffer[:n]
+
+    pool = thread_pool()
+    starts = range(0, data.n_samples, block)
+    pending = gather(starts[0], buffers[0])
+    for index in range(len(starts)):
+        current = pending if index == 0 else pending.result()
+        if index + 1 < len(starts):
+            args = (starts[index + 1], buffers[(index + 1) % 2])
+            # The other buffer is free: the block it held was trained on last time round.
+            pending = pool.submit(gather, *args) if pool else _Done(gather(*args))
+        yield current
+
+
+class _Done:
+    """A finished result with the interface of a future, for single-core machines."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
 
 
 def train(estimator, run, n_epochs, *, warn_unconverged):

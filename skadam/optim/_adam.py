@@ -5,7 +5,8 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._base import Optimizer, decay_prefix, iter_chunks
+from ._base import Optimizer, decay_prefix
+from ._chunks import for_each_chunk
 
 
 class Adam(Optimizer):
@@ -137,17 +138,19 @@ class Adam(Optimizer):
         beta_1, beta_2 = float(self.beta_1), float(self.beta_2)
         t = state.t
         if self.bias_correction:
-            step_size = learning_rate / (1.0 - beta_1**t)
-            inv_sqrt_bias_2 = 1.0 / (1.0 - beta_2**t) ** 0.5
+            # m_hat / (sqrt(v_hat) + eps) = m / (sqrt(v) + eps * c) * c / (1 - beta_1**t)
+            # with c = sqrt(1 - beta_2**t): the correction costs no pass over the buffer.
+            sqrt_bias_2 = (1.0 - beta_2**t) ** 0.5
+            step_size = learning_rate * sqrt_bias_2 / (1.0 - beta_1**t)
+            epsilon = float(self.epsilon) * sqrt_bias_2
         else:
-            step_size, inv_sqrt_bias_2 = learning_rate, 1.0
+            step_size, epsilon = learning_rate, float(self.epsilon)
         shrink = 1.0 - learning_rate * self._decoupled_weight_decay()
-        epsilon = float(self.epsilon)
-        amsgrad = self.amsgrad
-        arrays = (params, grad, state.m, state.v) + ((state.v_max,) if amsgrad else ())
-        for start, (p, g, m, v, *v_max) in iter_chunks(*arrays):
-            s = state.scratch[: p.shape[0]]
-            decay_prefix(p, start, state.n_decayed, shrink)
+        amsgrad, n_decayed = self.amsgrad, state.n_decayed
+
+        def update_chunk(start, arrays, s):
+            p, g, m, v, *v_max = arrays
+            decay_prefix(p, start, n_decayed, shrink)
             m *= beta_1
             np.multiply(g, 1.0 - beta_1, out=s)
             m += s
@@ -158,11 +161,13 @@ class Adam(Optimizer):
             if amsgrad:
                 np.maximum(v_max[0], v, out=v_max[0])
             np.sqrt(v_max[0] if amsgrad else v, out=s)
-            s *= inv_sqrt_bias_2
             s += epsilon
             np.divide(m, s, out=s)
             s *= -step_size
             p += s
+
+        buffers = (state.m, state.v, state.v_max) if amsgrad else (state.m, state.v)
+        for_each_chunk(update_chunk, (params, grad, *buffers), state.scratch)
 
 
 class AdamW(Adam):

@@ -5,7 +5,8 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._base import Optimizer, iter_chunks
+from ._base import Optimizer
+from ._chunks import for_each_chunk
 
 
 class RMSprop(Optimizer):
@@ -97,11 +98,9 @@ class RMSprop(Optimizer):
         array([-1.])
         """
         rho, epsilon, momentum = float(self.rho), float(self.epsilon), float(self.momentum)
-        arrays = (params, grad, state.square_avg)
-        if momentum > 0:
-            arrays += (state.velocity,)
-        for _, (p, g, square_avg, *velocity) in iter_chunks(*arrays):
-            s = state.scratch[: p.shape[0]]
+
+        def update_chunk(start, arrays, s):
+            p, g, square_avg, *velocity = arrays
             square_avg *= rho
             np.multiply(g, g, out=s)
             s *= 1.0 - rho
@@ -116,6 +115,9 @@ class RMSprop(Optimizer):
             else:
                 s *= -learning_rate
             p += s
+
+        buffers = (state.square_avg, state.velocity) if momentum > 0 else (state.square_avg,)
+        for_each_chunk(update_chunk, (params, grad, *buffers), state.scratch)
 
 
 class Adagrad(Optimizer):
@@ -198,8 +200,9 @@ class Adagrad(Optimizer):
         array([-0.5])
         """
         epsilon = float(self.epsilon)
-        for _, (p, g, sum_squares) in iter_chunks(params, grad, state.sum_squares):
-            s = state.scratch[: p.shape[0]]
+
+        def update_chunk(start, arrays, s):
+            p, g, sum_squares = arrays
             np.multiply(g, g, out=s)
             sum_squares += s
             np.sqrt(sum_squares, out=s)
@@ -207,3 +210,5 @@ class Adagrad(Optimizer):
             np.divide(g, s, out=s)
             s *= -learning_rate
             p += s
+
+        for_each_chunk(update_chunk, (params, grad, state.sum_squares), state.scratch)

@@ -6,10 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import HasMethods, Interval
 
-# Elements per chunk when an optimizer walks the buffer: 64k float64 values are 512 KiB,
-# so the few arrays touched by one chunk's passes stay in a core's L2 cache instead of
-# streaming the whole buffer from memory once per arithmetic pass.
-CHUNK_SIZE = 65_536
+from ._chunks import chunk_layout
 
 
 class OptimizerState:
@@ -40,8 +37,9 @@ class OptimizerState:
         Leading entries subject to weight decay.
     buffer_names : tuple of str
         Names of the per-parameter buffers.
-    scratch : ndarray of shape (min(n_params, CHUNK_SIZE),)
-        Workspace for the intermediate values of one chunk, so that steps allocate nothing.
+    scratch : ndarray of shape (n_threads, chunk_length)
+        One row per thread for the intermediate values of a chunk of the buffer (see
+        ``skadam.optim._chunks``), so that steps allocate nothing.
 
     Examples
     --------
@@ -62,32 +60,14 @@ class OptimizerState:
         self.buffer_names = tuple(buffer_names)
         for name in self.buffer_names:
             setattr(self, name, np.zeros_like(params))
-        self.scratch = np.empty(min(n_params, CHUNK_SIZE), dtype=params.dtype)
+        chunk_length, n_threads = chunk_layout(n_params)
+        self.scratch = np.empty((n_threads, chunk_length), dtype=params.dtype)
 
     def __repr__(self):
         return (
             f"OptimizerState(t={self.t}, n_params={self.n_params}, "
             f"buffers={self.buffer_names}, dtype={self.scratch.dtype})"
         )
-
-
-def iter_chunks(*arrays):
-    """Yield ``(start, views)`` over cache-sized consecutive slices of equal-length arrays.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skadam.optim._base import iter_chunks
-    >>> [(start, a.size) for start, (a,) in iter_chunks(np.zeros(10))]
-    [(0, 10)]
-    """
-    n = arrays[0].shape[0]
-    if n <= CHUNK_SIZE:
-        yield 0, arrays
-        return
-    for start in range(0, n, CHUNK_SIZE):
-        stop = start + CHUNK_SIZE
-        yield start, tuple(array[start:stop] for array in arrays)
 
 
 def decay_prefix(params_chunk, start, n_decayed, factor):

@@ -5,7 +5,8 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._base import Optimizer, iter_chunks
+from ._base import Optimizer
+from ._chunks import for_each_chunk
 
 
 class SGD(Optimizer):
@@ -98,22 +99,23 @@ class SGD(Optimizer):
         >>> params
         array([-1.5])
         """
-        momentum = float(self.momentum)
-        if momentum == 0.0:
-            for _, (p, g) in iter_chunks(params, grad):
-                s = state.scratch[: p.shape[0]]
+        momentum, nesterov = float(self.momentum), self.nesterov
+
+        def update_chunk(start, arrays, s):
+            p, g, *velocity = arrays
+            if not velocity:
                 np.multiply(g, -learning_rate, out=s)
-                p += s
-            return
-        nesterov = self.nesterov
-        for _, (p, g, velocity) in iter_chunks(params, grad, state.velocity):
-            s = state.scratch[: p.shape[0]]
-            velocity *= momentum
-            velocity += g
-            if nesterov:
-                np.multiply(velocity, momentum, out=s)
-                s += g
-                s *= -learning_rate
             else:
-                np.multiply(velocity, -learning_rate, out=s)
+                velocity = velocity[0]
+                velocity *= momentum
+                velocity += g
+                if nesterov:
+                    np.multiply(velocity, momentum, out=s)
+                    s += g
+                    s *= -learning_rate
+                else:
+                    np.multiply(velocity, -learning_rate, out=s)
             p += s
+
+        buffers = (state.velocity,) if momentum > 0 else ()
+        for_each_chunk(update_chunk, (params, grad, *buffers), state.scratch)

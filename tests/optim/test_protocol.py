@@ -18,7 +18,7 @@ from skadam.optim import (
     Optimizer,
     RMSprop,
 )
-from skadam.optim._base import CHUNK_SIZE
+from skadam.optim._chunks import CHUNK_SIZE, PARALLEL_MIN_SIZE
 
 
 def _gradients(n_params, n_steps, seed=0, dtype=np.float64):
@@ -196,8 +196,9 @@ def _peak_allocation_of_steps(optimizer, params, grads):
 def test_steps_allocate_no_arrays(optimizer, n_params):
     grads = _gradients(n_params, 4, seed=6)
     peak = _peak_allocation_of_steps(optimizer, np.zeros(n_params), grads)
-    # One temporary array of the smallest buffer would be 8 kB: allow Python objects only.
-    assert peak < 4_000, f"{peak} bytes allocated during steps"
+    # A temporary array of one chunk would take 8 kB here, 512 kB for the large buffer:
+    # allow only the Python objects of the calls (and of handing chunks to threads).
+    assert peak < (4_000 if n_params < PARALLEL_MIN_SIZE else 16_000), f"{peak} bytes"
 
 
 def test_allocation_measurement_sees_temporaries():

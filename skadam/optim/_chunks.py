@@ -1,0 +1,72 @@
+"""Walking a flat buffer in cache-sized chunks, split between threads when it is large.
+
+An optimizer step is a handful of element-wise passes. Over a whole buffer each pass would
+stream every array from memory again; over a chunk of 64k elements (512 KiB of float64)
+the arrays of all the passes stay in a core's L2 cache. NumPy releases the GIL inside its
+element-wise loops, so chunks given to different threads run on different cores: a
+buffer of at least ``PARALLEL_MIN_SIZE`` elements is cut into one contiguous run of
+chunks per thread.
+"""
+
+import math
+
+from .._threads import N_THREADS, thread_pool
+
+CHUNK_SIZE = 65_536
+# Below this the cost of handing work to a thread (tens of microseconds, and a core that
+# BLAS threads may still be spinning on after a matrix product) outweighs the gain.
+PARALLEL_MIN_SIZE = 2 * CHUNK_SIZE
+
+
+def chunk_layout(n):
+    """Chunk length and number of threads for a buffer of ``n`` elements.
+
+    Examples
+    --------
+    >>> from skadam.optim._chunks import chunk_layout
+    >>> chunk_layout(1_000)
+    (1000, 1)
+    """
+    n_threads = N_THREADS if n >= PARALLEL_MIN_SIZE else 1
+    return max(1, min(CHUNK_SIZE, math.ceil(n / n_threads))), n_threads
+
+
+def for_each_chunk(function, arrays, scratch):
+    """Call ``function(start, views, scratch_row)`` for every chunk of equal-length arrays.
+
+    ``scratch`` has one row per thread (``OptimizerState.scratch``); each thread passes
+    its own row, cut to the chunk's length. Exceptions raised in a thread propagate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skadam.optim._chunks import for_each_chunk
+    >>> x = np.arange(5.0)
+    >>> def double(start, views, scratch):
+    ...     (chunk,) = views
+    ...     chunk *= 2
+    >>> for_each_chunk(double, (x,), np.empty((1, 5)))
+    >>> x
+    array([0., 2., 4., 6., 8.])
+    """
+    n = arrays[0].shape[0]
+    chunk, n_threads = chunk_layout(n)
+    starts = range(0, n, chunk)
+    if n_threads == 1 or len(starts) == 1:
+        _run(function, arrays, starts, chunk, scratch[0])
+        return
+    per_thread = math.ceil(len(starts) / n_threads)
+    groups = [starts[i:i + per_thread] for i in range(0, len(starts), per_thread)]
+    futures = [
+        thread_pool().submit(_run, function, arrays, group, chunk, scratch[row])
+        for row, group in enumerate(groups[1:], start=1)
+    ]
+    _run(function, arrays, groups[0], chunk, scratch[0])
+    for future in futures:
+        future.result()
+
+
+def _run(function, arrays, starts, chunk, scratch):
+    for start in starts:
+        views = tuple(array[start:start + chunk] for array in arrays)
+        function(start, views, scratch[: views[0].shape[0]])
