@@ -92,9 +92,9 @@ def run_epoch(network, work, loss, optimizer, state, params, grad, data, batch_s
     return total / data.n_samples
 
 
-# Rows gathered at a time when shuffling: a few MiB, so the gathered block is still in
+# Rows gathered at a time when shuffling: about 1 MiB, so the gathered block is still in
 # cache when its batches are read, and the epoch needs no second copy of the data.
-_BLOCK_BYTES = 4 * 2**20
+_BLOCK_BYTES = 2**20
 
 
 def _shuffled_blocks(data, batch_size, rng):
