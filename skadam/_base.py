@@ -127,8 +127,10 @@ class BaseAdamEstimator(BaseEstimator):
                 X, Y, y, sample_weight, X_val, y_val, sample_weight_val
             )
 
+        # Class codes (1-D) stand for one output per class.
+        n_outputs = Y.shape[1] if Y.ndim == 2 else len(self.classes_)
         layout = ParameterLayout(
-            (X.shape[1], *self._hidden_layer_sizes(), Y.shape[1]), self._fit_intercept()
+            (X.shape[1], *self._hidden_layer_sizes(), n_outputs), self._fit_intercept()
         )
         if continuing:
             self._check_same_layout(layout)
@@ -161,7 +163,7 @@ class BaseAdamEstimator(BaseEstimator):
         self.patience_exhausted_ = getattr(self, "patience_exhausted_", False) and incremental
 
         run = TrainingRun(
-            Network(layout, self._activation()), self._make_loss(Y.shape[1]), solver, state,
+            Network(layout, self._activation()), self._make_loss(n_outputs), solver, state,
             params, TrainingSet(X, Y, sample_weight), self._batch_size(X.shape[0]),
             self.alpha, rng if self.shuffle else None, validation,
         )
@@ -256,7 +258,8 @@ class BaseAdamEstimator(BaseEstimator):
         if output_bias.size:
             # Starting from the best constant prediction spares the first epochs the
             # work of learning the targets' mean (or the class priors).
-            output_bias[...] = self._make_loss(Y.shape[1]).baseline(Y, sample_weight)
+            output_bias[...] = self._make_loss(layout.layer_sizes[-1]).baseline(Y,
+                                                                               sample_weight)
         return params
 
     def _check_same_layout(self, layout):

@@ -1,9 +1,10 @@
 """Losses on the raw network output: per-sample values, gradients, link and baseline.
 
-Targets always come as a 2-D float array ``Y`` of shape (n_samples, n_outputs): the
-standardised regression targets, the 0/1 indicator of the positive class or labels, or
-the one-hot classes. A loss with several outputs averages them, and its gradient is
-scaled the same way, so value and gradient always belong to the same function.
+Targets come as a 2-D float array ``Y`` of shape (n_samples, n_outputs): the
+standardised regression targets, or the 0/1 indicator of the positive class or labels;
+the multinomial loss takes the integer class codes instead. A loss with several outputs
+averages them, and its gradient is scaled the same way, so value and gradient always
+belong to the same function.
 """
 
 import numpy as np
@@ -122,21 +123,27 @@ class BinaryLogLoss(Loss):
 
 
 class MultinomialLogLoss(Loss):
-    """Cross-entropy of a softmax over the classes: ``logsumexp(raw) - raw[y]``."""
+    """Cross-entropy of a softmax over the classes: ``logsumexp(raw) - raw[y]``.
+
+    Its targets are the integer class codes, shape (n_samples,), rather than a one-hot
+    matrix: the loss picks one entry per row, and the data need no n_classes-fold copy.
+    """
 
     def per_sample(self, raw, Y):
         shifted = raw - raw.max(axis=1, keepdims=True)
-        return np.log(np.exp(shifted).sum(axis=1)) - np.einsum("ij,ij->i", shifted, Y)
+        true_class = np.take_along_axis(shifted, Y[:, np.newaxis], axis=1)[:, 0]
+        return np.log(np.exp(shifted).sum(axis=1)) - true_class
 
     def loss_and_gradient(self, raw, Y, out):
         # One pass of exponentials serves both the loss and the softmax; shifting by the
         # row maximum keeps exp from overflowing.
         np.subtract(raw, raw.max(axis=1, keepdims=True), out=out)
-        true_class = np.einsum("ij,ij->i", out, Y)
+        rows = np.arange(Y.shape[0])
+        true_class = out[rows, Y]
         np.exp(out, out=out)
         total = out.sum(axis=1, keepdims=True)
         out /= total
-        out -= Y
+        out[rows, Y] -= 1.0
         return np.log(total[:, 0]) - true_class
 
     def gradient(self, raw, Y, out):
@@ -146,8 +153,8 @@ class MultinomialLogLoss(Loss):
         return softmax(raw, axis=1)
 
     def baseline(self, Y, sample_weight):
-        share = np.average(Y, axis=0, weights=sample_weight)
-        log_share = np.log(np.clip(share, 1e-6, None))
+        counts = np.bincount(Y, weights=sample_weight, minlength=self.n_outputs)
+        log_share = np.log(np.clip(counts / counts.sum(), 1e-6, None))
         return log_share - log_share.mean()
 
 

@@ -121,7 +121,7 @@ class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
         codes = np.searchsorted(self.classes_, y)
         if len(self.classes_) == 2:
             return (codes == 1).astype(dtype).reshape(-1, 1)
-        return np.eye(len(self.classes_), dtype=dtype)[codes]
+        return codes
 
     def _apply_class_weight(self, y, sample_weight, incremental):
         if self.class_weight is None:

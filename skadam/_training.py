@@ -115,7 +115,7 @@ def _shuffled_blocks(data, batch_size, rng):
     dense = not sp.issparse(X)
     buffers = [
         (np.empty((block, X.shape[1]), X.dtype) if dense else None,
-         np.empty((block, Y.shape[1]), Y.dtype),
+         np.empty((block, *Y.shape[1:]), Y.dtype),
          None if weight is None else np.empty(block, weight.dtype))
         for _ in range(2)
     ]
