@@ -52,7 +52,8 @@ class Network:
 
         ``output_delta`` must be ``work.deltas[-1][:n_rows]``, already holding the
         derivative of the (weighted, normalised) batch objective with respect to each
-        raw output; the forward pass of the same batch must precede this call.
+        raw output; the forward pass of the same batch must precede this call, whose
+        hidden activations it overwrites.
         """
         n_rows = X.shape[0]
         delta = output_delta
@@ -67,7 +68,7 @@ class Network:
             if layer > 0:
                 previous = work.deltas[layer - 1][:n_rows]
                 np.matmul(delta, work.coefs[layer].T, out=previous)
-                self.backprop(A_prev, previous, work.scratch[layer - 1][:n_rows])
+                self.backprop(A_prev, previous)
                 delta = previous
 
 
@@ -101,7 +102,6 @@ class Workspace:
         self.grad_intercepts = layout.intercepts(grad)
         self.deltas = [np.empty((n_rows, width), dtype=dtype) for width in widths]
         self.ones = np.ones(n_rows, dtype=dtype)
-        self.scratch = [np.empty((n_rows, width), dtype=dtype) for width in widths[:-1]]
 
 
 def _dot(A, B, out):

@@ -111,14 +111,16 @@ class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
             )
         if multilabel:
             return y.astype(dtype)
-        unseen = ~np.isin(y, self.classes_)
+        # One binary search per label both encodes it and, read back, detects the
+        # labels that are not among the classes.
+        codes = np.searchsorted(self.classes_, y)
+        unseen = self.classes_[np.minimum(codes, len(self.classes_) - 1)] != y
         if unseen.any():
             raise ValueError(
                 f"y contains labels not in classes_ {self.classes_.tolist()}: "
                 f"{np.unique(y[unseen])[:10].tolist()}. Pass every label in classes on the "
                 "first call to partial_fit."
             )
-        codes = np.searchsorted(self.classes_, y)
         if len(self.classes_) == 2:
             return (codes == 1).astype(dtype).reshape(-1, 1)
         return codes

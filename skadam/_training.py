@@ -6,7 +6,6 @@ batches (forward, loss gradient, backward, L2 penalty, optimizer step), and is f
 by the bookkeeping of the history attributes and of early stopping.
 """
 
-import copy
 import warnings
 
 import numpy as np
@@ -83,6 +82,8 @@ def run_epoch(network, work, loss, optimizer, state, params, grad, data, batch_s
             total += batch_total
             network.backward(work, X_batch, delta)
             if alpha > 0:
+                # Not scipy's BLAS axpy: its thread pool, distinct from numpy's, would
+                # spin on the cores numpy's next matrix product needs.
                 np.multiply(weights, alpha, out=penalty_scratch)
                 grad_weights += penalty_scratch
             try:
@@ -164,11 +165,9 @@ def train(estimator, run, n_epochs, *, warn_unconverged):
     """
     params = run.params
     start_params = params.copy()
-    start_state = _copy_state(run.state)
     validation = run.validation
     for _ in range(n_epochs):
         np.copyto(start_params, params)
-        _copy_state(run.state, into=start_state)
         # Overflow is detected below and reported with advice; numpy's own warnings
         # about it would only repeat that less helpfully.
         with np.errstate(over="ignore", invalid="ignore"):
@@ -177,12 +176,15 @@ def train(estimator, run, n_epochs, *, warn_unconverged):
                 run.data, run.batch_size, run.alpha, run.rng,
             )
         if not np.isfinite(epoch_loss):
+            # The moments are spoilt by the exploding gradients: keep the weights of the
+            # epoch's start and let the optimizer start afresh from them.
             np.copyto(params, start_params)
-            _copy_state(start_state, into=run.state)
+            _reset_state(run.state)
             warnings.warn(
                 f"{type(estimator).__name__}: the training loss became non-finite in epoch "
-                f"{estimator.n_iter_ + 1}; training stopped and the weights of the epoch's "
-                "start were kept. Lower the solver's learning rate (e.g. "
+                f"{estimator.n_iter_ + 1}; training stopped, the weights of the epoch's "
+                "start were kept and the optimizer's state reset. Lower the solver's "
+                "learning rate (e.g. "
                 "solver=Adam(learning_rate=1e-4)), scale the features, or raise alpha.",
                 ConvergenceWarning,
                 stacklevel=5,  # the user's fit or partial_fit call
@@ -250,11 +252,16 @@ class TrainingRun:
         self.validation = validation
 
 
-def _copy_state(state, into=None):
-    """Copy an optimizer state's step count and buffers, into an existing copy if given."""
-    if into is None:
-        return copy.deepcopy(state)
+def _copy_state(state, into):
+    """Copy an optimizer state's step count and buffers into another state."""
     into.t = state.t
     for name in state.buffer_names:
         np.copyto(getattr(into, name), getattr(state, name))
     return into
+
+
+def _reset_state(state):
+    """Return a state to step zero with zeroed buffers."""
+    state.t = 0
+    for name in state.buffer_names:
+        getattr(state, name).fill(0)
