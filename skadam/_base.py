@@ -77,6 +77,15 @@ class BaseAdamEstimator(BaseEstimator):
         -------
         self : object
             The fitted estimator.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skadam import LogisticRegression
+        >>> X, y = load_iris(return_X_y=True)
+        >>> model = LogisticRegression(max_iter=50, random_state=0).fit(X, y)
+        >>> model.n_iter_ <= 50
+        True
         """
         return self._fit_public(X, y, sample_weight, X_val, y_val, sample_weight_val,
                                 incremental=False)

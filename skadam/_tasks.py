@@ -53,6 +53,18 @@ class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
         -------
         self : object
             The updated estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from skadam import MLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> model = MLPClassifier(hidden_layer_sizes=(8,), random_state=0)
+        >>> for chunk in np.array_split(np.random.default_rng(0).permutation(150), 5):
+        ...     _ = model.partial_fit(X[chunk], y[chunk], classes=[0, 1, 2])
+        >>> model.n_iter_, model.optimizer_state_.t
+        (5, 5)
         """
         if not self.__sklearn_is_fitted__() and classes is None:
             raise ValueError(
@@ -159,6 +171,14 @@ class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
             Predicted labels.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skadam import LogisticRegression
+        >>> X, y = load_iris(return_X_y=True)
+        >>> LogisticRegression(random_state=0).fit(X, y).predict(X[:3])
+        array([0, 0, 0])
         """
         raw = self._raw_output(X)
         if self._multilabel:
@@ -179,6 +199,15 @@ class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities in the order of ``classes_``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skadam import LogisticRegression
+        >>> X, y = load_iris(return_X_y=True)
+        >>> proba = LogisticRegression(random_state=0).fit(X, y).predict_proba(X[:2])
+        >>> proba.shape, proba.sum(axis=1).round(6).tolist()
+        ((2, 3), [1.0, 1.0])
         """
         raw = self._raw_output(X)
         proba = self._make_loss(raw.shape[1]).link(raw)
@@ -198,6 +227,16 @@ class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities in the order of ``classes_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from skadam import LogisticRegression
+        >>> X, y = load_iris(return_X_y=True)
+        >>> model = LogisticRegression(random_state=0).fit(X, y)
+        >>> bool(np.allclose(np.exp(model.predict_log_proba(X)), model.predict_proba(X)))
+        True
         """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
@@ -250,6 +289,17 @@ class RegressorBase(RegressorMixin, BaseAdamEstimator):
         -------
         self : object
             The updated estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skadam import LinearRegression
+        >>> X = np.arange(40.0).reshape(20, 2)
+        >>> model = LinearRegression(random_state=0)
+        >>> for _ in range(3):
+        ...     _ = model.partial_fit(X, X.sum(axis=1))
+        >>> model.n_iter_
+        3
         """
         return self._fit_public(X, y, sample_weight, X_val, y_val, sample_weight_val,
                                 incremental=True)
@@ -304,6 +354,15 @@ class RegressorBase(RegressorMixin, BaseAdamEstimator):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_targets)
             Predictions, 1-D when the model was fitted on a 1-D ``y``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skadam import LinearRegression
+        >>> X = np.random.default_rng(0).normal(size=(100, 2))
+        >>> model = LinearRegression(random_state=0).fit(X, 3 * X[:, 0] + 1)
+        >>> model.predict([[1.0, 0.0]]).round(1)
+        array([4.])
         """
         raw = self._raw_output(X)
         if self.loss == "poisson":

@@ -244,6 +244,15 @@ class LogisticRegression(ClassifierBase):
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             ``X @ coef_.T + intercept_``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from skadam import LogisticRegression
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> model = LogisticRegression(max_iter=5, random_state=0).fit(X, y)
+        >>> model.decision_function(X[:4]).shape
+        (4,)
         """
         raw = self._raw_output(X)
         return raw[:, 0].copy() if raw.shape[1] == 1 else raw.copy()
