@@ -39,11 +39,14 @@ class Network:
         last = self.layout.n_layers - 1
         for layer, (W, b) in enumerate(zip(work.coefs, work.intercepts, strict=True)):
             Z = work.activations[layer][:n_rows]
-            _dot(A, W, out=Z)
-            if b.size:
-                Z += b
+            if layer == 0:
+                _dot(A, W, out=Z)  # only X can be sparse
+            else:
+                np.matmul(A, W, out=Z)
             if layer < last:
-                self.activate(Z)
+                self.activate(Z, b)  # hidden layers always have intercepts
+            elif b.size:
+                Z += b
             A = Z
         return A
 
@@ -57,18 +60,23 @@ class Network:
         """
         n_rows = X.shape[0]
         delta = output_delta
-        for layer in range(self.layout.n_layers - 1, -1, -1):
-            A_prev = X if layer == 0 else work.activations[layer - 1][:n_rows]
-            _dot(A_prev.T, delta, out=work.grad_coefs[layer])
-            grad_b = work.grad_intercepts[layer]
-            if grad_b.size:
-                # A product with a vector of ones sums the columns through BLAS, twice
-                # as fast as a reduction along axis 0.
-                np.matmul(work.ones[:n_rows], delta, out=grad_b)
+        last = self.layout.n_layers - 1
+        grad_b = work.grad_intercepts[last]
+        if grad_b.size:
+            # A product with a vector of ones sums the columns through BLAS, twice as
+            # fast as a reduction along axis 0; hidden layers get theirs from backprop.
+            np.matmul(work.ones[:n_rows], delta, out=grad_b)
+        for layer in range(last, -1, -1):
+            if layer == 0:
+                A_prev = X
+                _dot(X.T, delta, out=work.grad_coefs[0])
+            else:
+                A_prev = work.activations[layer - 1][:n_rows]
+                np.matmul(A_prev.T, delta, out=work.grad_coefs[layer])
             if layer > 0:
                 previous = work.deltas[layer - 1][:n_rows]
                 np.matmul(delta, work.coefs[layer].T, out=previous)
-                self.backprop(A_prev, previous)
+                self.backprop(A_prev, previous, work.grad_intercepts[layer - 1])
                 delta = previous
 
 

@@ -5,8 +5,9 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._base import Optimizer, decay_prefix
-from ._chunks import for_each_chunk
+from .. import _kernels as kernels
+from ._base import Optimizer
+from ._chunks import for_each_part
 
 
 class Adam(Optimizer):
@@ -74,6 +75,7 @@ class Adam(Optimizer):
         "amsgrad": ["boolean"],
         "bias_correction": ["boolean"],
     }
+    _needs_scratch = False
 
     def __init__(
         self,
@@ -146,28 +148,20 @@ class Adam(Optimizer):
         else:
             step_size, epsilon = learning_rate, float(self.epsilon)
         shrink = 1.0 - learning_rate * self._decoupled_weight_decay()
-        amsgrad, n_decayed = self.amsgrad, state.n_decayed
+        n_decayed = state.n_decayed
+        if np.may_share_memory(grad, params):  # the kernel reads and writes disjoint arrays
+            grad = grad.copy()
 
-        def update_chunk(start, arrays, s):
-            p, g, m, v, *v_max = arrays
-            decay_prefix(p, start, n_decayed, shrink)
-            m *= beta_1
-            np.multiply(g, 1.0 - beta_1, out=s)
-            m += s
-            v *= beta_2
-            np.multiply(g, g, out=s)
-            s *= 1.0 - beta_2
-            v += s
-            if amsgrad:
-                np.maximum(v_max[0], v, out=v_max[0])
-            np.sqrt(v_max[0] if amsgrad else v, out=s)
-            s += epsilon
-            np.divide(m, s, out=s)
-            s *= -step_size
-            p += s
+        amsgrad = self.amsgrad
+
+        def update_part(start, views):
+            p, g, m, v, *v_max = views
+            kernels.adam(p, g, m, v, v_max[0] if amsgrad else None, beta_1, beta_2,
+                         step_size, epsilon, shrink, n_decayed - start)
 
         buffers = (state.m, state.v, state.v_max) if amsgrad else (state.m, state.v)
-        for_each_chunk(update_chunk, (params, grad, *buffers), state.scratch)
+        # One fused compiled loop: a dozen NumPy passes would each stream the buffers again.
+        for_each_part(update_part, (params, grad, *buffers))
 
 
 class AdamW(Adam):

@@ -26,6 +26,9 @@ class OptimizerState:
     n_decayed : int, default=None
         How many leading entries of ``params`` are subject to decoupled weight decay
         (the weights; intercepts come after them). ``None`` means all of them.
+    scratch : bool, default=True
+        Whether to allocate :attr:`scratch`; optimizers whose step is one fused loop
+        need none.
 
     Attributes
     ----------
@@ -37,9 +40,12 @@ class OptimizerState:
         Leading entries subject to weight decay.
     buffer_names : tuple of str
         Names of the per-parameter buffers.
+    dtype : numpy.dtype
+        The dtype of the parameters and buffers.
     scratch : ndarray of shape (n_threads, chunk_length)
         One row per thread for the intermediate values of a chunk of the buffer (see
-        ``skadam.optim._chunks``), so that steps allocate nothing.
+        ``skadam.optim._chunks``), so that steps allocate nothing; ``(n_threads, 0)``
+        when not asked for.
 
     Examples
     --------
@@ -52,39 +58,23 @@ class OptimizerState:
     array([0., 0., 0.])
     """
 
-    def __init__(self, params, buffer_names=(), *, n_decayed=None):
+    def __init__(self, params, buffer_names=(), *, n_decayed=None, scratch=True):
         n_params = params.shape[0]
         self.t = 0
         self.n_params = n_params
+        self.dtype = params.dtype
         self.n_decayed = n_params if n_decayed is None else int(n_decayed)
         self.buffer_names = tuple(buffer_names)
         for name in self.buffer_names:
             setattr(self, name, np.zeros_like(params))
         chunk_length, n_threads = chunk_layout(n_params)
-        self.scratch = np.empty((n_threads, chunk_length), dtype=params.dtype)
+        self.scratch = np.empty((n_threads, chunk_length if scratch else 0), dtype=params.dtype)
 
     def __repr__(self):
         return (
             f"OptimizerState(t={self.t}, n_params={self.n_params}, "
-            f"buffers={self.buffer_names}, dtype={self.scratch.dtype})"
+            f"buffers={self.buffer_names}, dtype={self.dtype})"
         )
-
-
-def decay_prefix(params_chunk, start, n_decayed, factor):
-    """Multiply the entries of a chunk that lie before ``n_decayed`` by ``factor``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skadam.optim._base import decay_prefix
-    >>> p = np.ones(4)
-    >>> decay_prefix(p, 0, 3, 0.5)
-    >>> p
-    array([0.5, 0.5, 0.5, 1. ])
-    """
-    stop = min(params_chunk.shape[0], n_decayed - start)
-    if stop > 0 and factor != 1.0:
-        params_chunk[:stop] *= factor
 
 
 def _check_params(params, caller):
@@ -150,6 +140,8 @@ class Optimizer(BaseEstimator):
     _parameter_constraints = {
         "learning_rate": [Interval(Real, 0, None, closed="neither"), HasMethods(["value"])],
     }
+    # Whether update() uses state.scratch; a fused compiled step does not.
+    _needs_scratch = True
 
     def __init__(self, learning_rate=0.001):
         self.learning_rate = learning_rate
@@ -205,7 +197,9 @@ class Optimizer(BaseEstimator):
                 f"n_decayed must lie in [0, {params.shape[0]}] (the length of params); "
                 f"got {n_decayed}."
             )
-        return OptimizerState(params, self.buffer_names(), n_decayed=n_decayed)
+        return OptimizerState(
+            params, self.buffer_names(), n_decayed=n_decayed, scratch=self._needs_scratch
+        )
 
     def step(self, params, grad, state):
         """Apply one update to ``params`` and ``state`` in place.

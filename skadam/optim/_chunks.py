@@ -1,11 +1,12 @@
 """Walking a flat buffer in cache-sized chunks, split between threads when it is large.
 
-An optimizer step is a handful of element-wise passes. Over a whole buffer each pass would
-stream every array from memory again; over a chunk of 64k elements (512 KiB of float64)
-the arrays of all the passes stay in a core's L2 cache. NumPy releases the GIL inside its
-element-wise loops, so chunks given to different threads run on different cores: a
-buffer of at least ``PARALLEL_MIN_SIZE`` elements is cut into one contiguous run of
-chunks per thread.
+An optimizer step written as NumPy ufuncs is a handful of element-wise passes. Over a
+whole buffer each pass would stream every array from memory again; over a chunk of 64k
+elements (512 KiB of float64) the arrays of all the passes stay in a core's L2 cache.
+NumPy and the compiled kernels release the GIL inside their loops, so parts given to
+different threads run on different cores: a buffer of at least ``PARALLEL_MIN_SIZE``
+elements is cut into one contiguous part per thread (:func:`for_each_part`), and each
+part into chunks (:func:`for_each_chunk`) when the step is made of several passes.
 """
 
 import math
@@ -62,6 +63,39 @@ def for_each_chunk(function, arrays, scratch):
         for row, group in enumerate(groups[1:], start=1)
     ]
     _run(function, arrays, groups[0], chunk, scratch[0])
+    for future in futures:
+        future.result()
+
+
+def for_each_part(function, arrays):
+    """Call ``function(start, views)`` on one contiguous part of the arrays per thread.
+
+    For a step that is one fused loop, which needs no chunking: small buffers are one
+    part, large ones (``PARALLEL_MIN_SIZE`` or more) one part per thread.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skadam.optim._chunks import for_each_part
+    >>> x = np.ones(4)
+    >>> def double(start, views):
+    ...     (part,) = views
+    ...     part *= 2
+    >>> for_each_part(double, (x,))
+    >>> x
+    array([2., 2., 2., 2.])
+    """
+    n = arrays[0].shape[0]
+    if n < PARALLEL_MIN_SIZE or N_THREADS == 1:
+        function(0, arrays)
+        return
+    part = math.ceil(n / N_THREADS)
+    starts = range(0, n, part)
+    futures = [
+        thread_pool().submit(function, start, tuple(a[start:start + part] for a in arrays))
+        for start in starts[1:]
+    ]
+    function(0, tuple(a[:part] for a in arrays))
     for future in futures:
         future.result()
 

@@ -1,0 +1,131 @@
+"""The compiled kernels against the straightforward NumPy formulas they fuse."""
+
+import numpy as np
+import pytest
+from scipy.special import expit, logsumexp
+
+from skadam import _kernels as kernels
+
+DTYPES = [np.float64, np.float32]
+# float32 results differ from NumPy's in the last bits (another order of operations).
+RTOL = {np.float64: 1e-13, np.float32: 2e-6}
+
+
+def _rng():
+    return np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("n_decayed", [0, 7, 20])
+def test_adam_matches_the_update_equations(dtype, amsgrad, n_decayed):
+    rng = _rng()
+    p, g = rng.standard_normal(20).astype(dtype), rng.standard_normal(20).astype(dtype)
+    m = rng.standard_normal(20).astype(dtype)
+    v, v_max = rng.random(20).astype(dtype), 2 * rng.random(20).astype(dtype)
+    b1, b2, step, eps, shrink = 0.8, 0.99, 0.01, 1e-3, 0.9
+    expected_p = p.astype(np.float64)
+    expected_p[:n_decayed] *= shrink
+    expected_m = b1 * m + (1 - b1) * g.astype(np.float64)
+    expected_v = b2 * v + (1 - b2) * g.astype(np.float64) ** 2
+    expected_v_max = np.maximum(v_max, expected_v)
+    denominator = np.sqrt(expected_v_max if amsgrad else expected_v) + eps
+    expected_p -= step * expected_m / denominator
+
+    kernels.adam(p, g, m, v, v_max if amsgrad else None, b1, b2, step, eps, shrink, n_decayed)
+
+    for got, expected in [(p, expected_p), (m, expected_m), (v, expected_v)]:
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, expected, rtol=RTOL[dtype] * 10)
+    if amsgrad:
+        np.testing.assert_allclose(v_max, expected_v_max, rtol=RTOL[dtype] * 10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_add_scaled(dtype):
+    rng = _rng()
+    y, x = rng.standard_normal(33).astype(dtype), rng.standard_normal(33).astype(dtype)
+    expected = y + dtype(0.25) * x
+    kernels.add_scaled(y, x, 0.25)
+    np.testing.assert_allclose(y, expected, rtol=RTOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bias_relu_and_its_backprop(dtype):
+    rng = _rng()
+    Z, b = rng.standard_normal((9, 5)).astype(dtype), rng.standard_normal(5).astype(dtype)
+    expected = np.maximum(Z + b, 0)
+    kernels.bias_relu(Z, b)
+    np.testing.assert_array_equal(Z, expected)
+
+    delta = rng.standard_normal((9, 5)).astype(dtype)
+    column_sums = np.full(5, np.nan, dtype=dtype)
+    expected_delta = delta * (Z > 0)
+    kernels.relu_backprop(Z, delta, column_sums)
+    np.testing.assert_array_equal(delta, expected_delta)
+    np.testing.assert_allclose(column_sums, expected_delta.sum(axis=0), rtol=RTOL[dtype])
+
+
+def test_bias_relu_lets_nan_through():
+    # A diverging network must show up as a non-finite loss, not be masked to zero.
+    Z = np.array([[np.nan, -1.0, 2.0]])
+    kernels.bias_relu(Z, np.zeros(3))
+    np.testing.assert_array_equal(Z, [[np.nan, 0.0, 2.0]])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("in_place", [False, True])
+def test_softmax_cross_entropy(dtype, in_place):
+    rng = _rng()
+    raw = (30 * rng.standard_normal((12, 4))).astype(dtype)  # large: exp would overflow
+    codes = rng.integers(0, 4, 12)
+    expected_losses = logsumexp(raw.astype(np.float64), axis=1) - raw[np.arange(12), codes]
+    expected = np.exp(raw - logsumexp(raw.astype(np.float64), axis=1, keepdims=True))
+    expected[np.arange(12), codes] -= 1
+    out = raw if in_place else np.empty_like(raw)
+    losses = np.empty(12, dtype=dtype)
+    kernels.softmax_cross_entropy(raw, codes, out, losses)
+    np.testing.assert_allclose(losses, expected_losses, rtol=RTOL[dtype] * 10, atol=1e-5)
+    np.testing.assert_allclose(out, expected, rtol=RTOL[dtype] * 10, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_sigmoid_cross_entropy(dtype, n_outputs):
+    rng = _rng()
+    raw = (30 * rng.standard_normal((12, n_outputs))).astype(dtype)
+    Y = rng.integers(0, 2, (12, n_outputs)).astype(dtype)
+    wide = raw.astype(np.float64)
+    expected_losses = (np.logaddexp(0, wide) - Y * wide).mean(axis=1)
+    expected = (expit(wide) - Y) / n_outputs
+    out, losses = np.empty_like(raw), np.empty(12, dtype=dtype)
+    kernels.sigmoid_cross_entropy(raw, Y, out, losses)
+    np.testing.assert_allclose(losses, expected_losses, rtol=RTOL[dtype] * 10, atol=1e-6)
+    np.testing.assert_allclose(out, expected, rtol=RTOL[dtype] * 10, atol=1e-7)
+
+
+def test_kernels_refuse_arrays_they_cannot_read_or_write():
+    x = np.zeros(4)
+    with pytest.raises(ValueError, match="length and dtype of params"):
+        kernels.adam(x, np.zeros(3), np.zeros(4), np.zeros(4), None, 0.9, 0.9, 1, 0, 1, 0)
+    with pytest.raises(ValueError, match="length and dtype of params"):
+        kernels.adam(x, np.zeros(4, np.float32), np.zeros(4), np.zeros(4), None,
+                     0.9, 0.9, 1, 0, 1, 0)
+    with pytest.raises(ValueError, match="must not share memory"):
+        kernels.adam(x, np.zeros(4), x, np.zeros(4), None, 0.9, 0.9, 1, 0, 1, 0)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        kernels.add_scaled(np.zeros(8)[::2], x, 1.0)
+    with pytest.raises(ValueError, match="float64 or float32"):
+        kernels.add_scaled(np.zeros(4, dtype=int), x, 1.0)
+    with pytest.raises(ValueError, match="not a class index"):
+        kernels.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 3]), np.zeros((2, 3)),
+                                      np.zeros(2))
+    with pytest.raises(ValueError, match="int64"):
+        kernels.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1], dtype=np.int32),
+                                      np.zeros((2, 3)), np.zeros(2))
+    with pytest.raises(ValueError, match="width and dtype"):
+        kernels.bias_relu(np.zeros((2, 3)), np.zeros(2))
+    frozen = np.zeros(4)
+    frozen.flags.writeable = False
+    with pytest.raises((ValueError, BufferError)):
+        kernels.add_scaled(frozen, x, 1.0)
