@@ -115,35 +115,77 @@ overlaps(Py_buffer *a, Py_buffer *b)
     return a0 < b0 + b->len && b0 < a0 + a->len;
 }
 
+/* Fill `out[0:k]` from a number (the same for every row) or a float64 vector of k values. */
+static int
+read_row_values(PyObject *obj, Py_ssize_t k, double *out, const char *name)
+{
+    if (PyFloat_Check(obj) || PyLong_Check(obj)) {
+        double value = PyFloat_AsDouble(obj);
+        if (value == -1.0 && PyErr_Occurred()) return -1;
+        for (Py_ssize_t i = 0; i < k; i++) out[i] = value;
+        return 0;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(obj, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+    int ok = view.ndim == 1 && view.shape[0] == k && view.format != NULL &&
+             strcmp(view.format, "d") == 0;
+    if (ok) {
+        memcpy(out, view.buf, k * sizeof(double));
+    } else {
+        PyErr_Format(PyExc_ValueError,
+                     "%s must be a number or a float64 vector with one value per row of "
+                     "params (%zd).", name, k);
+    }
+    PyBuffer_Release(&view);
+    return ok ? 0 : -1;
+}
+
 PyDoc_STRVAR(adam_doc,
 "adam(params, grad, m, v, v_max, beta_1, beta_2, step_size, epsilon, shrink, n_decayed)\n"
 "--\n\n"
 "One Adam step in place: params[:n_decayed] *= shrink, then\n"
 "m = beta_1*m + (1-beta_1)*g, v = beta_2*v + (1-beta_2)*g*g,\n"
 "params -= step_size * m / (sqrt(v or max(v_max, v)) + epsilon).\n"
-"v_max is None, or the AMSGrad running maximum, updated in place.");
+"v_max is None, or the AMSGrad running maximum, updated in place.\n"
+"params may also be a 2-D stack of independent runs, one per row, with every buffer of\n"
+"its shape; each of the five hyperparameters is then a number for all rows or a float64\n"
+"vector with one value per row.");
 
 static PyObject *
 adam(PyObject *self, PyObject *args)
 {
-    PyObject *objects[5];
-    double beta_1, beta_2, step_size, epsilon, shrink;
+    PyObject *objects[5], *hyper_objects[5];
     Py_ssize_t n_decayed;
-    if (!PyArg_ParseTuple(args, "OOOOOdddddn", &objects[0], &objects[1], &objects[2],
-                          &objects[3], &objects[4], &beta_1, &beta_2, &step_size,
-                          &epsilon, &shrink, &n_decayed)) {
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOn", &objects[0], &objects[1], &objects[2],
+                          &objects[3], &objects[4], &hyper_objects[0], &hyper_objects[1],
+                          &hyper_objects[2], &hyper_objects[3], &hyper_objects[4],
+                          &n_decayed)) {
         return NULL;
     }
     static const char *names[5] = {"params", "grad", "m", "v", "v_max"};
+    static const char *hyper_names[5] = {"beta_1", "beta_2", "step_size", "epsilon", "shrink"};
     Py_buffer views[5];
     int n_views = objects[4] == Py_None ? 4 : 5, acquired = 0;
+    double *hyper = NULL;
     PyObject *result = NULL;
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT;
     for (; acquired < n_views; acquired++) {
-        if (get_vector(objects[acquired], &views[acquired], acquired != 1,
-                       names[acquired]) < 0) {
+        Py_buffer *view = &views[acquired];
+        if (PyObject_GetBuffer(objects[acquired], view,
+                               flags | (acquired != 1 ? PyBUF_WRITABLE : 0)) < 0) {
             goto done;
         }
-        if (acquired > 0 && same_layout(&views[0], &views[acquired], names[acquired]) < 0) {
+        int ndim_ok = acquired == 0 ? (view->ndim == 1 || view->ndim == 2)
+                                    : view->ndim == views[0].ndim;
+        int shape_ok = ndim_ok && (acquired == 0 || (view->shape[0] == views[0].shape[0] &&
+                                   (view->ndim == 1 || view->shape[1] == views[0].shape[1])));
+        if (!shape_ok || view->format == NULL ||
+            !(strcmp(view->format, "d") == 0 || strcmp(view->format, "f") == 0) ||
+            strcmp(view->format, views[0].format) != 0) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s must be a contiguous float64 or float32 array of params' "
+                         "shape and dtype (params: 1-D, or 2-D with one run per row).",
+                         names[acquired]);
             acquired++;
             goto done;
         }
@@ -157,24 +199,42 @@ adam(PyObject *self, PyObject *args)
             }
         }
     }
-    Py_ssize_t n = views[0].shape[0];
-    n_decayed = n_decayed < 0 ? 0 : (n_decayed > n ? n : n_decayed);
-    if (is_double(&views[0])) {
-        Py_BEGIN_ALLOW_THREADS
-        adam_f64(views[0].buf, views[1].buf, views[2].buf, views[3].buf,
-                 n_views == 5 ? views[4].buf : NULL, n, n_decayed, beta_1, beta_2,
-                 step_size, epsilon, shrink);
-        Py_END_ALLOW_THREADS
-    } else {
-        Py_BEGIN_ALLOW_THREADS
-        adam_f32(views[0].buf, views[1].buf, views[2].buf, views[3].buf,
-                 n_views == 5 ? views[4].buf : NULL, n, n_decayed, (float)beta_1,
-                 (float)beta_2, (float)step_size, (float)epsilon, (float)shrink);
-        Py_END_ALLOW_THREADS
+    Py_ssize_t n_rows = views[0].ndim == 2 ? views[0].shape[0] : 1;
+    Py_ssize_t n = views[0].ndim == 2 ? views[0].shape[1] : views[0].shape[0];
+    hyper = PyMem_Malloc(5 * (n_rows > 0 ? n_rows : 1) * sizeof(double));
+    if (hyper == NULL) {
+        PyErr_NoMemory();
+        goto done;
     }
+    for (int h = 0; h < 5; h++) {
+        if (read_row_values(hyper_objects[h], n_rows, hyper + h * n_rows, hyper_names[h]) < 0) {
+            goto done;
+        }
+    }
+    n_decayed = n_decayed < 0 ? 0 : (n_decayed > n ? n : n_decayed);
+    const double *b1 = hyper, *b2 = hyper + n_rows, *step = hyper + 2 * n_rows,
+                 *eps = hyper + 3 * n_rows, *shrink = hyper + 4 * n_rows;
+    int dbl = is_double(&views[0]);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < n_rows; r++) {
+        if (dbl) {
+            double *base[5];
+            for (int i = 0; i < n_views; i++) base[i] = (double *)views[i].buf + r * n;
+            adam_f64(base[0], base[1], base[2], base[3], n_views == 5 ? base[4] : NULL, n,
+                     n_decayed, b1[r], b2[r], step[r], eps[r], shrink[r]);
+        } else {
+            float *base[5];
+            for (int i = 0; i < n_views; i++) base[i] = (float *)views[i].buf + r * n;
+            adam_f32(base[0], base[1], base[2], base[3], n_views == 5 ? base[4] : NULL, n,
+                     n_decayed, (float)b1[r], (float)b2[r], (float)step[r], (float)eps[r],
+                     (float)shrink[r]);
+        }
+    }
+    Py_END_ALLOW_THREADS
     result = Py_None;
     Py_INCREF(result);
 done:
+    PyMem_Free(hyper);
     for (int i = 0; i < acquired; i++) {
         PyBuffer_Release(&views[i]);
     }

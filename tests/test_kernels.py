@@ -42,6 +42,38 @@ def test_adam_matches_the_update_equations(dtype, amsgrad, n_decayed):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_on_stacked_runs_equals_each_run_alone(dtype, amsgrad):
+    # One call over K rows, each with its own hyperparameters, is K independent steps.
+    rng = _rng()
+    k, n = 4, 9
+    arrays = [rng.standard_normal((k, n)).astype(dtype) for _ in range(3)]
+    arrays += [rng.random((k, n)).astype(dtype) for _ in range(2)]
+    hyper = [rng.uniform(0.5, 0.99, k), rng.uniform(0.9, 0.999, k), rng.uniform(0, 0.1, k),
+             rng.uniform(0, 1e-3, k), rng.uniform(0.9, 1, k)]
+    alone = [a.copy() for a in arrays]
+    for row in range(k):
+        p, g, m, v, v_max = (a[row] for a in alone)
+        kernels.adam(p, g, m, v, v_max if amsgrad else None,
+                     *(float(h[row]) for h in hyper), 5)
+    p, g, m, v, v_max = arrays
+    kernels.adam(p, g, m, v, v_max if amsgrad else None, *hyper, 5)
+    for stacked, single in zip(arrays, alone, strict=True):
+        np.testing.assert_array_equal(stacked, single)
+
+    # A number stands for the same value on every row.
+    scalar = [a.copy() for a in alone]
+    vector = [a.copy() for a in alone]
+    kernels.adam(*scalar[:4], None, 0.9, 0.999, 1e-3, 1e-8, 1.0, 0)
+    kernels.adam(*vector[:4], None, np.full(k, 0.9), 0.999, np.full(k, 1e-3), 1e-8, 1.0, 0)
+    for a, b in zip(scalar, vector, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+    with pytest.raises(ValueError, match="one value per row of params"):
+        kernels.adam(*arrays[:4], None, np.full(k + 1, 0.9), 0.999, 1e-3, 1e-8, 1.0, 0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_add_scaled(dtype):
     rng = _rng()
     y, x = rng.standard_normal(33).astype(dtype), rng.standard_normal(33).astype(dtype)
@@ -106,9 +138,9 @@ def test_sigmoid_cross_entropy(dtype, n_outputs):
 
 def test_kernels_refuse_arrays_they_cannot_read_or_write():
     x = np.zeros(4)
-    with pytest.raises(ValueError, match="length and dtype of params"):
+    with pytest.raises(ValueError, match="grad must be .* of params' shape and dtype"):
         kernels.adam(x, np.zeros(3), np.zeros(4), np.zeros(4), None, 0.9, 0.9, 1, 0, 1, 0)
-    with pytest.raises(ValueError, match="length and dtype of params"):
+    with pytest.raises(ValueError, match="grad must be .* of params' shape and dtype"):
         kernels.adam(x, np.zeros(4, np.float32), np.zeros(4), np.zeros(4), None,
                      0.9, 0.9, 1, 0, 1, 0)
     with pytest.raises(ValueError, match="must not share memory"):
