@@ -137,22 +137,10 @@ class Adam(Optimizer):
         >>> params
         array([-0.5])
         """
-        beta_1, beta_2 = float(self.beta_1), float(self.beta_2)
-        t = state.t
-        if self.bias_correction:
-            # m_hat / (sqrt(v_hat) + eps) = m / (sqrt(v) + eps * c) * c / (1 - beta_1**t)
-            # with c = sqrt(1 - beta_2**t): the correction costs no pass over the buffer.
-            sqrt_bias_2 = (1.0 - beta_2**t) ** 0.5
-            step_size = learning_rate * sqrt_bias_2 / (1.0 - beta_1**t)
-            epsilon = float(self.epsilon) * sqrt_bias_2
-        else:
-            step_size, epsilon = learning_rate, float(self.epsilon)
-        shrink = 1.0 - learning_rate * self._decoupled_weight_decay()
-        n_decayed = state.n_decayed
+        beta_1, beta_2, step_size, epsilon, shrink = self._coefficients(state.t, learning_rate)
+        n_decayed, amsgrad = state.n_decayed, self.amsgrad
         if np.may_share_memory(grad, params):  # the kernel reads and writes disjoint arrays
             grad = grad.copy()
-
-        amsgrad = self.amsgrad
 
         def update_part(start, views):
             p, g, m, v, *v_max = views
@@ -162,6 +150,37 @@ class Adam(Optimizer):
         buffers = (state.m, state.v, state.v_max) if amsgrad else (state.m, state.v)
         # One fused compiled loop: a dozen NumPy passes would each stream the buffers again.
         for_each_part(update_part, (params, grad, *buffers))
+
+    @classmethod
+    def _update_rows(cls, optimizers, params, grad, stacked, learning_rates):
+        kinds = {(type(opt), opt.amsgrad, opt.bias_correction) for opt in optimizers}
+        if len(kinds) > 1:  # different buffers or formulas: row by row
+            return super()._update_rows(optimizers, params, grad, stacked, learning_rates)
+        coefficients = np.array([
+            optimizer._coefficients(state.t, float(learning_rate))
+            for optimizer, state, learning_rate in zip(
+                optimizers, stacked.states, learning_rates, strict=True)
+        ])
+        buffers = stacked.buffers
+        # The rows are independent runs: one compiled call steps them all, each with its
+        # own coefficients.
+        kernels.adam(params, grad, buffers["m"], buffers["v"], buffers.get("v_max"),
+                     *(np.ascontiguousarray(column) for column in coefficients.T),
+                     stacked.states[0].n_decayed)
+
+    def _coefficients(self, t, learning_rate):
+        """``(beta_1, beta_2, step_size, epsilon, shrink)`` of step ``t`` for the kernel."""
+        beta_1, beta_2 = float(self.beta_1), float(self.beta_2)
+        if self.bias_correction:
+            # m_hat / (sqrt(v_hat) + eps) = m / (sqrt(v) + eps * c) * c / (1 - beta_1**t)
+            # with c = sqrt(1 - beta_2**t): the correction costs no pass over the buffer.
+            sqrt_bias_2 = (1.0 - beta_2**t) ** 0.5
+            step_size = learning_rate * sqrt_bias_2 / (1.0 - beta_1**t)
+            epsilon = float(self.epsilon) * sqrt_bias_2
+        else:
+            step_size, epsilon = learning_rate, float(self.epsilon)
+        shrink = 1.0 - learning_rate * self._decoupled_weight_decay()
+        return beta_1, beta_2, step_size, epsilon, shrink
 
 
 class AdamW(Adam):

@@ -266,6 +266,16 @@ class Optimizer(BaseEstimator):
             f"{type(self).__name__} must implement update(params, grad, state, learning_rate)."
         )
 
+    @classmethod
+    def _update_rows(cls, optimizers, params, grad, stacked, learning_rates):
+        """Update K runs stacked as rows (see ``skadam.optim._stacked``), all of this class.
+
+        This default updates row by row; an optimizer with a vectorised step overrides it.
+        """
+        for row, optimizer in enumerate(optimizers):
+            optimizer.update(params[row], grad[row], stacked.states[row],
+                             float(learning_rates[row]))
+
     def _check_hyperparameters(self):
         """Checks that involve several hyperparameters; ranges go in _parameter_constraints."""
 
