@@ -168,7 +168,6 @@ def train(estimator, run, n_epochs, *, warn_unconverged):
     """
     params = run.params
     start_params = params.copy()
-    validation = run.validation
     for _ in range(n_epochs):
         np.copyto(start_params, params)
         # Overflow is detected below and reported with advice; numpy's own warnings
@@ -193,41 +192,8 @@ def train(estimator, run, n_epochs, *, warn_unconverged):
                 stacklevel=5,  # the user's fit or partial_fit call
             )
             return
-        if run.alpha > 0:
-            weights = params[: run.network.layout.n_weights]
-            epoch_loss += 0.5 * run.alpha * float(np.dot(weights, weights))
-        estimator.n_iter_ += 1
-        estimator.t_ += run.data.n_samples
-        estimator.loss_curve_.append(epoch_loss)
-        loss_improved = epoch_loss < estimator.best_loss_ - estimator.tol
-        estimator.best_loss_ = min(estimator.best_loss_, epoch_loss)
-        if validation is None:
-            improved = loss_improved
-            message = f"Iteration {estimator.n_iter_}, loss = {epoch_loss:.8f}"
-        else:
-            score = validation.score(estimator, run.network, run.loss, params)
-            estimator.validation_scores_.append(score)
-            improved = score > estimator.best_validation_score_ + estimator.tol
-            if score > estimator.best_validation_score_:
-                estimator.best_validation_score_ = score
-                estimator._best_params = params.copy()
-            message = (
-                f"Iteration {estimator.n_iter_}, loss = {epoch_loss:.8f}, "
-                f"validation score = {score:.8f}"
-            )
-        estimator._no_improvement_count = 0 if improved else estimator._no_improvement_count + 1
-        if estimator.verbose:
-            print(message)
-        if estimator._no_improvement_count == estimator.n_iter_no_change:
-            estimator.patience_exhausted_ = True
-            if validation is not None and estimator.early_stopping:
-                np.copyto(params, estimator._best_params)
-            if estimator.verbose:
-                print(f"No improvement greater than tol={estimator.tol} in "
-                      f"{estimator.n_iter_no_change} consecutive epochs.")
+        if record_epoch(estimator, run, epoch_loss):
             return
-        if improved:
-            estimator.patience_exhausted_ = False
     if warn_unconverged:
         warnings.warn(
             f"{type(estimator).__name__}: max_iter={n_epochs} epochs reached before the "
@@ -236,6 +202,54 @@ def train(estimator, run, n_epochs, *, warn_unconverged):
             ConvergenceWarning,
             stacklevel=5,  # the user's fit or partial_fit call
         )
+
+
+def record_epoch(estimator, run, epoch_loss):
+    """Book a finished epoch in ``estimator``'s history; return True when patience ran out.
+
+    ``epoch_loss`` is the mean batch loss of the epoch (the penalty is added here). Scores
+    the validation data if any, remembers the best weights, counts epochs without
+    improvement and, when they reach ``n_iter_no_change``, sets ``patience_exhausted_``
+    and (with early stopping on validation data) restores the best weights. Shared by
+    every loop that trains a model, so all of them stop at the same epoch.
+    """
+    params, validation = run.params, run.validation
+    if run.alpha > 0:
+        weights = params[: run.network.layout.n_weights]
+        epoch_loss += 0.5 * run.alpha * float(np.dot(weights, weights))
+    estimator.n_iter_ += 1
+    estimator.t_ += run.data.n_samples
+    estimator.loss_curve_.append(epoch_loss)
+    loss_improved = epoch_loss < estimator.best_loss_ - estimator.tol
+    estimator.best_loss_ = min(estimator.best_loss_, epoch_loss)
+    if validation is None:
+        improved = loss_improved
+        message = f"Iteration {estimator.n_iter_}, loss = {epoch_loss:.8f}"
+    else:
+        score = validation.score(estimator, run.network, run.loss, params)
+        estimator.validation_scores_.append(score)
+        improved = score > estimator.best_validation_score_ + estimator.tol
+        if score > estimator.best_validation_score_:
+            estimator.best_validation_score_ = score
+            estimator._best_params = params.copy()
+        message = (
+            f"Iteration {estimator.n_iter_}, loss = {epoch_loss:.8f}, "
+            f"validation score = {score:.8f}"
+        )
+    estimator._no_improvement_count = 0 if improved else estimator._no_improvement_count + 1
+    if estimator.verbose:
+        print(message)
+    if estimator._no_improvement_count == estimator.n_iter_no_change:
+        estimator.patience_exhausted_ = True
+        if validation is not None and estimator.early_stopping:
+            np.copyto(params, estimator._best_params)
+        if estimator.verbose:
+            print(f"No improvement greater than tol={estimator.tol} in "
+                  f"{estimator.n_iter_no_change} consecutive epochs.")
+        return True
+    if improved:
+        estimator.patience_exhausted_ = False
+    return False
 
 
 class TrainingRun:
