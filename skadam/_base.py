@@ -13,7 +13,14 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._layout import ParameterLayout
 from ._network import Network
-from ._training import TrainingRun, TrainingSet, Validation, _copy_state, train
+from ._training import (
+    TrainingRun,
+    TrainingSet,
+    Validation,
+    _copy_state,
+    keep_best_weights,
+    train,
+)
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
 
 SOLVERS = {"adam": Adam, "adamw": AdamW, "sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad}
@@ -105,6 +112,22 @@ class BaseAdamEstimator(BaseEstimator):
 
     def _fit(self, X, y, sample_weight, X_val, y_val, sample_weight_val, *, incremental,
              classes):
+        run = self._prepare_fit(X, y, sample_weight, X_val, y_val, sample_weight_val,
+                                incremental=incremental, classes=classes)
+        n_epochs = 1 if incremental else self.max_iter
+        train(self, run, n_epochs, warn_unconverged=not incremental)
+        if not incremental:
+            keep_best_weights(self, run)
+        return self
+
+    def _prepare_fit(self, X, y, sample_weight, X_val, y_val, sample_weight_val, *,
+                     incremental, classes):
+        """Validate, encode, split and initialise: the state a fit starts training from.
+
+        Sets the fitted attributes (history at its start) and returns the
+        :class:`TrainingRun` whose epochs :func:`train` runs. A batched grid search calls
+        this once per group of configurations and trains them side by side.
+        """
         self._validate_params()
         fitted = self.__sklearn_is_fitted__()
         continuing = fitted and (incremental or self.warm_start)
@@ -171,16 +194,11 @@ class BaseAdamEstimator(BaseEstimator):
             self._no_improvement_count = 0
         self.patience_exhausted_ = getattr(self, "patience_exhausted_", False) and incremental
 
-        run = TrainingRun(
+        return TrainingRun(
             Network(layout, self._activation()), self._make_loss(n_outputs), solver, state,
             params, TrainingSet(X, Y, sample_weight), self._batch_size(X.shape[0]),
             self.alpha, rng if self.shuffle else None, validation,
         )
-        n_epochs = 1 if incremental else self.max_iter
-        train(self, run, n_epochs, warn_unconverged=not incremental)
-        if not incremental and validation is not None and self.early_stopping:
-            np.copyto(params, self._best_params)
-        return self
 
     # ------------------------------------------------------------------------- helpers
     def _resolve_solver(self):

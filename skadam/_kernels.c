@@ -421,7 +421,9 @@ relu_backprop(PyObject *self, PyObject *args)
             const T true_shifted = raw[c] - top;                                           \
             T total = 0;                                                                   \
             for (Py_ssize_t j = 0; j < k; j++) {                                           \
-                const T e = EXP(raw[j] - top);                                             \
+                /* exp(0) is exactly 1: the top class costs no exponential. */             \
+                const T shifted = raw[j] - top;                                            \
+                const T e = shifted == 0 ? (T)1 : EXP(shifted);                            \
                 out[j] = e;                                                                \
                 total += e;                                                                \
             }                                                                              \

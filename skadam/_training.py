@@ -178,30 +178,50 @@ def train(estimator, run, n_epochs, *, warn_unconverged):
                 run.data, run.batch_size, run.alpha, run.rng,
             )
         if not np.isfinite(epoch_loss):
-            # The moments are spoilt by the exploding gradients: keep the weights of the
-            # epoch's start and let the optimizer start afresh from them.
-            np.copyto(params, start_params)
-            _reset_state(run.state)
-            warnings.warn(
-                f"{type(estimator).__name__}: the training loss became non-finite in epoch "
-                f"{estimator.n_iter_ + 1}; training stopped, the weights of the epoch's "
-                "start were kept and the optimizer's state reset. Lower the solver's "
-                "learning rate (e.g. "
-                "solver=Adam(learning_rate=1e-4)), scale the features, or raise alpha.",
-                ConvergenceWarning,
-                stacklevel=5,  # the user's fit or partial_fit call
-            )
+            record_divergence(estimator, params, start_params, run.state)
             return
         if record_epoch(estimator, run, epoch_loss):
             return
     if warn_unconverged:
-        warnings.warn(
-            f"{type(estimator).__name__}: max_iter={n_epochs} epochs reached before the "
-            f"monitored quantity stopped improving (tol={estimator.tol}, n_iter_no_change="
-            f"{estimator.n_iter_no_change}). Raise max_iter or the learning rate.",
-            ConvergenceWarning,
-            stacklevel=5,  # the user's fit or partial_fit call
-        )
+        warn_max_iter(estimator, n_epochs)
+
+
+def record_divergence(estimator, params, start_params, state, stacklevel=6):
+    """Stop a run whose loss or gradient became non-finite: back to the epoch's start.
+
+    The moments are spoilt by the exploding gradients, so the weights of the epoch's
+    start are kept and the optimizer starts afresh from them; a ConvergenceWarning says
+    what to change.
+    """
+    np.copyto(params, start_params)
+    _reset_state(state)
+    warnings.warn(
+        f"{type(estimator).__name__}: the training loss became non-finite in epoch "
+        f"{estimator.n_iter_ + 1}; training stopped, the weights of the epoch's "
+        "start were kept and the optimizer's state reset. Lower the solver's "
+        "learning rate (e.g. "
+        "solver=Adam(learning_rate=1e-4)), scale the features, or raise alpha.",
+        ConvergenceWarning,
+        stacklevel=stacklevel,  # the user's fit or partial_fit call
+    )
+
+
+def warn_max_iter(estimator, n_epochs, stacklevel=6):
+    """Warn that ``fit`` used all its epochs while the monitored quantity still improved."""
+    warnings.warn(
+        f"{type(estimator).__name__}: max_iter={n_epochs} epochs reached before the "
+        f"monitored quantity stopped improving (tol={estimator.tol}, n_iter_no_change="
+        f"{estimator.n_iter_no_change}). Raise max_iter or the learning rate.",
+        ConvergenceWarning,
+        stacklevel=stacklevel,  # the user's fit or partial_fit call
+    )
+
+
+def keep_best_weights(estimator, run):
+    """At the end of ``fit`` with early stopping: the weights of the best validation score."""
+    best = getattr(estimator, "_best_params", None)
+    if run.validation is not None and estimator.early_stopping and best is not None:
+        np.copyto(run.params, best)
 
 
 def record_epoch(estimator, run, epoch_loss):

@@ -1,5 +1,6 @@
 """Adam (Kingma & Ba, 2015), its AMSGrad variant (Reddi et al., 2018) and AdamW."""
 
+import math
 from numbers import Real
 
 import numpy as np
@@ -156,31 +157,47 @@ class Adam(Optimizer):
         kinds = {(type(opt), opt.amsgrad, opt.bias_correction) for opt in optimizers}
         if len(kinds) > 1:  # different buffers or formulas: row by row
             return super()._update_rows(optimizers, params, grad, stacked, learning_rates)
-        coefficients = np.array([
-            optimizer._coefficients(state.t, float(learning_rate))
-            for optimizer, state, learning_rate in zip(
-                optimizers, stacked.states, learning_rates, strict=True)
-        ])
+        hyperparameters = stacked.cache.get("adam")
+        if hyperparameters is None:
+            # Fixed for the life of the stack: read from the optimizers once, not per step.
+            hyperparameters = stacked.cache["adam"] = tuple(
+                np.array(column) for column in zip(*(
+                    (float(opt.beta_1), float(opt.beta_2), float(opt.epsilon),
+                     opt._decoupled_weight_decay()) for opt in optimizers), strict=True))
+        t = np.array([state.t for state in stacked.states], dtype=np.float64)
+        coefficients = _coefficients(*hyperparameters, optimizers[0].bias_correction, t,
+                                     learning_rates, np.sqrt)
         buffers = stacked.buffers
         # The rows are independent runs: one compiled call steps them all, each with its
         # own coefficients.
         kernels.adam(params, grad, buffers["m"], buffers["v"], buffers.get("v_max"),
-                     *(np.ascontiguousarray(column) for column in coefficients.T),
+                     *coefficients,
                      stacked.states[0].n_decayed)
 
     def _coefficients(self, t, learning_rate):
         """``(beta_1, beta_2, step_size, epsilon, shrink)`` of step ``t`` for the kernel."""
-        beta_1, beta_2 = float(self.beta_1), float(self.beta_2)
-        if self.bias_correction:
-            # m_hat / (sqrt(v_hat) + eps) = m / (sqrt(v) + eps * c) * c / (1 - beta_1**t)
-            # with c = sqrt(1 - beta_2**t): the correction costs no pass over the buffer.
-            sqrt_bias_2 = (1.0 - beta_2**t) ** 0.5
-            step_size = learning_rate * sqrt_bias_2 / (1.0 - beta_1**t)
-            epsilon = float(self.epsilon) * sqrt_bias_2
-        else:
-            step_size, epsilon = learning_rate, float(self.epsilon)
-        shrink = 1.0 - learning_rate * self._decoupled_weight_decay()
-        return beta_1, beta_2, step_size, epsilon, shrink
+        return _coefficients(float(self.beta_1), float(self.beta_2), float(self.epsilon),
+                             self._decoupled_weight_decay(), self.bias_correction, t,
+                             learning_rate, math.sqrt)
+
+
+def _coefficients(beta_1, beta_2, epsilon, decay, bias_correction, t, learning_rate, sqrt):
+    """The kernel's coefficients from floats, or from arrays of one value per stacked run.
+
+    One formula for both, with ``sqrt`` the correctly rounded square root of each
+    (``math.sqrt`` or ``np.sqrt``), so that a stacked run steps bit for bit as it would
+    alone.
+    """
+    if bias_correction:
+        # m_hat / (sqrt(v_hat) + eps) = m / (sqrt(v) + eps * c) * c / (1 - beta_1**t)
+        # with c = sqrt(1 - beta_2**t): the correction costs no pass over the buffer.
+        sqrt_bias_2 = sqrt(1.0 - beta_2**t)
+        step_size = learning_rate * sqrt_bias_2 / (1.0 - beta_1**t)
+        epsilon = epsilon * sqrt_bias_2
+    else:
+        step_size = learning_rate
+    shrink = 1.0 - learning_rate * decay
+    return beta_1, beta_2, step_size, epsilon, shrink
 
 
 class AdamW(Adam):

@@ -281,7 +281,8 @@ class Optimizer(BaseEstimator):
 
     def _learning_rate_at(self, t):
         learning_rate = self.learning_rate
-        if isinstance(learning_rate, Real):
+        # The exact type check first: it spares the abstract-class check in every step.
+        if type(learning_rate) is float or isinstance(learning_rate, Real):
             return float(learning_rate)
         # Schedules count the updates made before this one, so the first step reads value(0).
         return float(learning_rate.value(t - 1))

@@ -28,6 +28,9 @@ class StackedStates:
         The states, in row order.
     buffers : dict of str to ndarray of shape (K, n_params)
         The stacked buffers by name.
+    cache : dict
+        Values an optimizer class derives once per stack in its ``_update_rows``, such
+        as its hyperparameters as arrays of one value per row.
 
     Examples
     --------
@@ -48,6 +51,7 @@ class StackedStates:
         if any(state.buffer_names != names for state in self.states):
             raise ValueError("Only states with the same buffers can be stacked.")
         self.buffers = {}
+        self.cache = {}
         for name in names:
             stacked = np.stack([getattr(state, name) for state in self.states])
             for row, state in enumerate(self.states):

@@ -1,0 +1,245 @@
+"""Fitting K configurations of one estimator together: the epochs of a batched search.
+
+The configurations differ only in the optimizer's hyperparameters and ``alpha``, so
+they share everything a fit prepares: the validated and encoded data, the validation
+split, the initial weights and the shuffling. :func:`fit_stacked` prepares the first
+configuration as its own ``fit`` would, gives every other one the same start, and trains
+all of them in one pass over each minibatch (see :mod:`skadam._stacked_network`).
+
+Each configuration keeps its own bookkeeping through :func:`~skadam._training.record_epoch`,
+the function the single-model loop uses, so it stops at the epoch where it would stop
+alone, with its own best weights; a run whose loss or gradient turns non-finite leaves
+the stack at that batch, as it would stop alone. What remains of the stack goes on.
+"""
+
+import copy
+
+import numpy as np
+
+from ._kernels import add_scaled
+from ._stacked_network import StackedNetwork
+from ._training import (
+    _shuffled_blocks,
+    keep_best_weights,
+    record_divergence,
+    record_epoch,
+    warn_max_iter,
+)
+from .optim._chunks import for_each_part
+from .optim._stacked import StackedStates, stacked_step
+
+# Output rows from which the loss is computed in one part per thread: its cost, some tens
+# of nanoseconds per row, then outweighs the hand-over to a thread.
+_PARALLEL_LOSS_ROWS = 4096
+
+
+class Member:
+    """One configuration in a stacked fit: what :func:`record_epoch` reads of a run.
+
+    Parameters
+    ----------
+    estimator : BaseAdamEstimator
+        The configuration's estimator, fitted in place.
+    optimizer : Optimizer
+        Its resolved solver.
+    run : TrainingRun
+        The run prepared for the first configuration, whose data, network, loss and
+        validation every member shares.
+    """
+
+    def __init__(self, estimator, optimizer, run):
+        self.estimator = estimator
+        self.optimizer = optimizer
+        self.alpha = float(estimator.alpha)
+        self.network, self.loss = run.network, run.loss
+        self.data, self.validation = run.data, run.validation
+        self.params = None  # this member's row of the stack while it trains
+        self.state = None
+
+
+def fit_stacked(estimators, X, y, sample_weight=None):
+    """Fit ``estimators`` on ``(X, y)`` as each one's ``fit`` would, in one training loop.
+
+    Parameters
+    ----------
+    estimators : list of BaseAdamEstimator
+        Unfitted estimators of one class whose parameters differ at most in ``alpha``
+        and the solver's hyperparameters (not its class or buffers), with an integer or
+        RandomState ``random_state``.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    estimators : list of BaseAdamEstimator
+        The same estimators, fitted.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skadam import LogisticRegression
+    >>> from skadam.optim import Adam
+    >>> from skadam._stacked_training import fit_stacked
+    >>> X, y = load_iris(return_X_y=True)
+    >>> models = [LogisticRegression(solver=Adam(learning_rate=rate), max_iter=20,
+    ...                              random_state=0) for rate in (0.1, 0.01)]
+    >>> alone = LogisticRegression(solver=Adam(learning_rate=0.01), max_iter=20,
+    ...                            random_state=0).fit(X, y)
+    >>> fitted = fit_stacked(models, X, y)
+    >>> bool((fitted[1].predict_proba(X) - alone.predict_proba(X)).max() < 1e-9)
+    True
+    """
+    leader = estimators[0]
+    run = leader._prepare_fit(X, y, sample_weight, None, None, None, incremental=False,
+                              classes=None)
+    prepared = {key: value for key, value in leader.__dict__.items()
+                if key not in leader.get_params(deep=False)}
+    members = []
+    for estimator in estimators:
+        if estimator is not leader:
+            # Lists (the history) are per model; arrays such as classes_ are shared.
+            estimator.__dict__.update({
+                key: list(value) if isinstance(value, list) else value
+                for key, value in prepared.items()
+            })
+            estimator._random_state = copy.deepcopy(leader._random_state)
+            estimator.optimizer_ = estimator._resolve_solver()
+        member = Member(estimator, estimator.optimizer_, run)
+        member.state = member.optimizer.init_state(run.params,
+                                                   n_decayed=run.network.layout.n_weights)
+        members.append(member)
+    rng = copy.deepcopy(run.rng) if run.rng is not None else None
+    stack = _Stack(members, np.tile(run.params, (len(members), 1)), None, run.batch_size)
+    for _ in range(leader.max_iter):
+        np.copyto(stack.start_params, stack.params)
+        stack.totals.fill(0.0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            stack = _run_stacked_epoch(stack, run, rng)
+        stopped = [
+            row for row, member in enumerate(stack.members)
+            if record_epoch(member.estimator, member, stack.totals[row] / run.data.n_samples)
+        ]
+        stack = _finish(stack, stopped, rng)
+        if not stack.members:
+            break
+    for member in stack.members:
+        warn_max_iter(member.estimator, leader.max_iter, stacklevel=2)
+    _finish(stack, range(len(stack.members)), rng)
+    return estimators
+
+
+class _Stack:
+    """The members still training, their parameters, gradients and states as rows."""
+
+    def __init__(self, members, params, stacked_states, n_rows):
+        self.members = members
+        self.params = params
+        self.grad = np.zeros_like(params)
+        self.start_params = params.copy()  # each row's weights at its epoch's start
+        self.totals = np.zeros(len(members))  # each row's weighted loss sum this epoch
+        self.alphas = np.array([member.alpha for member in members])
+        self.n_rows = n_rows
+        if not members:
+            return
+        self.states = stacked_states or StackedStates([member.state for member in members])
+        self.network = StackedNetwork(members[0].network, params, self.grad, n_rows)
+        for row, member in enumerate(members):
+            member.params = params[row]
+            member.estimator._params = member.params
+            member.estimator.optimizer_state_ = member.state = self.states.states[row]
+
+    def keep(self, rows):
+        """A stack of ``rows`` only, in new buffers."""
+        rows = list(rows)
+        states = self.states.select(rows) if rows else None
+        kept = _Stack([self.members[row] for row in rows], self.params[rows], states,
+                      self.n_rows)
+        kept.start_params = self.start_params[rows]
+        kept.totals = self.totals[rows]
+        return kept
+
+
+def _finish(stack, rows, rng):
+    """End the runs of ``rows``: own buffers, best weights, and the rng a fit leaves."""
+    rows = set(rows)
+    if not rows:
+        return stack
+    for row in rows:
+        member = stack.members[row]
+        estimator = member.estimator
+        estimator._params = stack.params[row].copy()
+        member.params = estimator._params
+        keep_best_weights(estimator, member)
+        if rng is not None:
+            estimator._random_state = copy.deepcopy(rng)
+    return stack.keep([row for row in range(len(stack.members)) if row not in rows])
+
+
+def _run_stacked_epoch(stack, run, rng):
+    """One pass over the data for every run of ``stack``; return the stack that remains."""
+    batch_size = run.batch_size
+    for X, Y, weight in _shuffled_blocks(run.data, batch_size, rng):
+        for start in range(0, X.shape[0], batch_size):
+            stop = min(start + batch_size, X.shape[0])
+            batch = (X[start:stop], Y[start:stop], None if weight is None else weight[start:stop])
+            while stack.members:
+                bad_rows = _train_batch(stack, run.loss, *batch)
+                if not bad_rows.size:
+                    break
+                # A batch is all or nothing: the runs it spoilt stop as they would alone,
+                # and the others take it again without them.
+                for row in bad_rows:
+                    member = stack.members[row]
+                    record_divergence(member.estimator, stack.params[row],
+                                      stack.start_params[row], member.state, stacklevel=2)
+                stack = _finish(stack, bad_rows, rng)
+            if not stack.members:
+                return stack
+    return stack
+
+
+def _train_batch(stack, loss, X, Y, weight):
+    """One minibatch step of every run; or, if some runs' loss or gradient is not finite,
+    nothing at all and those rows."""
+    n_rows = X.shape[0]
+    network = stack.network
+    raw = network.forward(X)
+    delta = network.output_delta(n_rows)
+    losses = np.empty(raw.shape[0], raw.dtype)
+
+    def loss_part(start, views):
+        raw_part, targets_part, delta_part, losses_part = views
+        losses_part[...] = loss.loss_and_gradient(raw_part, targets_part, delta_part)
+
+    # K runs' outputs make the loss worth splitting between threads, unlike one run's.
+    for_each_part(loss_part, (raw, network.targets(Y), delta, losses),
+                  min_size=_PARALLEL_LOSS_ROWS)
+    losses = network.per_run(losses)
+    if weight is None:
+        batch_totals = losses.sum(axis=1)  # row by row: a run alone's summation
+        delta *= 1.0 / n_rows
+    else:
+        batch_totals = losses @ weight
+        network.scale_delta(delta, weight / n_rows)
+    bad_rows = np.flatnonzero(~np.isfinite(batch_totals))
+    if bad_rows.size:
+        return bad_rows
+    network.backward(X, delta)
+    n_weights = network.network.layout.n_weights
+    if stack.alphas.all():
+        # alpha * W, then the sum: the same two roundings as add_scaled for a run alone.
+        stack.grad[:, :n_weights] += stack.alphas[:, np.newaxis] * stack.params[:, :n_weights]
+    else:
+        for row in np.flatnonzero(stack.alphas):
+            add_scaled(stack.grad[row, :n_weights], stack.params[row, :n_weights],
+                       stack.alphas[row])
+    optimizers = [member.optimizer for member in stack.members]
+    bad_rows = stacked_step(optimizers, stack.params, stack.grad, stack.states)
+    if not bad_rows.size:
+        stack.totals += batch_totals
+    return bad_rows
+

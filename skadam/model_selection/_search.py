@@ -1,0 +1,195 @@
+"""BatchedGridSearchCV: GridSearchCV that trains optimizer-only variations together."""
+
+import time
+
+from sklearn.base import _fit_context, clone, is_classifier
+from sklearn.metrics._scorer import _MultimetricScorer
+from sklearn.model_selection import GridSearchCV, ParameterGrid
+from sklearn.model_selection._split import check_cv
+from sklearn.model_selection._validation import (
+    _insert_error_scores,
+    _warn_or_raise_about_fit_failures,
+)
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import _check_method_params, indexable
+
+from ._batching import evaluate_group, group_candidates
+
+
+class BatchedGridSearchCV(GridSearchCV):
+    """Exhaustive grid search that trains grid points differing only in the optimizer together.
+
+    The same search, results and attributes as :class:`sklearn.model_selection.GridSearchCV`,
+    faster where its grid varies what skadam can batch. Grid points whose skadam
+    estimators (bare or the last step of a Pipeline) differ only in ``alpha`` and in the
+    hyperparameters of one optimizer class (learning rate or schedule, β1, β2, ε, weight
+    decay, momentum...) form a group. On each fold a group trains in one loop: the
+    batch is gathered and read once for all of them, the first layer is one product with
+    the K weight matrices side by side, the K optimizer states advance in one vectorised
+    step. Each point still follows the trajectory it would follow alone, stopping early
+    at the same epoch with its own best weights, so the scores equal GridSearchCV's up
+    to rounding. Points that differ in anything else (hidden layers, batch size, loss,
+    optimizer class, a transformer's parameters), and estimators that are not skadam's,
+    are fitted one by one as GridSearchCV fits them.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The estimator to tune: a skadam estimator, a Pipeline ending in one, or any
+        scikit-learn estimator (fitted point by point).
+    param_grid : dict or list of dict
+        Parameter names (as in ``set_params``, e.g. ``"solver__beta_1"``) to lists of
+        values, or a list of such dicts.
+    scoring : str, callable, list, tuple or dict, default=None
+        As in GridSearchCV; None uses the estimator's ``score``.
+    n_jobs : int, default=None
+        Jobs for the (group, fold) tasks; None means 1 unless in a joblib context.
+    refit : bool, str or callable, default=True
+        Refit the best point on the whole data as ``best_estimator_``.
+    cv : int, cross-validation generator or iterable, default=None
+        The splitting, as in GridSearchCV (5-fold, stratified for classifiers).
+    verbose : int, default=0
+        Verbosity.
+    pre_dispatch : int or str, default="2*n_jobs"
+        Tasks dispatched ahead in parallel runs.
+    error_score : "raise" or float, default=np.nan
+        Score of a point whose fit fails.
+    return_train_score : bool, default=False
+        Also score each fit on its training folds.
+
+    Attributes
+    ----------
+    cv_results_ : dict of ndarray
+        As GridSearchCV's. ``mean_fit_time`` of a batched point is its group's fit time
+        divided by the group's size.
+    best_estimator_, best_score_, best_params_, best_index_, scorer_, n_splits_, \
+refit_time_, multimetric_, classes_, n_features_in_, feature_names_in_
+        As GridSearchCV's.
+    n_groups_ : int
+        The groups the grid was trained in: a point fitted alone counts as one.
+
+    See Also
+    --------
+    sklearn.model_selection.GridSearchCV : The search this one reproduces.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skadam import LogisticRegression
+    >>> from skadam.model_selection import BatchedGridSearchCV
+    >>> from skadam.optim import Adam
+    >>> X, y = load_iris(return_X_y=True)
+    >>> grid = {"solver__learning_rate": [0.1, 0.01], "solver__beta_1": [0.5, 0.9]}
+    >>> search = BatchedGridSearchCV(
+    ...     LogisticRegression(solver=Adam(), max_iter=30, random_state=0), grid, cv=3
+    ... ).fit(X, y)
+    >>> search.n_groups_, len(search.cv_results_["params"])
+    (1, 4)
+    >>> sorted(search.best_params_)
+    ['solver__beta_1', 'solver__learning_rate']
+    """
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None, **params):
+        """Run the search: every grid point on every fold, optimizer variations together.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
+            Targets.
+        **params : dict of str -> object
+            Parameters for the estimator's ``fit`` (such as ``sample_weight``), the
+            scorer and the splitter, as in GridSearchCV.
+
+        Returns
+        -------
+        self : object
+            The fitted search.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.pipeline import make_pipeline
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from skadam import LinearRegression
+        >>> from skadam.model_selection import BatchedGridSearchCV
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> pipe = make_pipeline(StandardScaler(), LinearRegression(random_state=0))
+        >>> search = BatchedGridSearchCV(
+        ...     pipe, {"linearregression__alpha": [0.0, 0.01, 0.1]}, cv=3).fit(X, y)
+        >>> search.best_params_
+        {'linearregression__alpha': 0.0}
+        """
+        scorers, refit_metric = self._get_scorers()
+        X, y = indexable(X, y)
+        params = _check_method_params(X, params=params)
+        routed_params = self._get_routed_params_for_fit(params)
+        self._checked_cv_orig = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        self._check_input_parameters(X=X, y=y, split_params=routed_params.splitter.split)
+        self.n_splits_ = self._checked_cv_orig.get_n_splits(
+            X, y, **routed_params.splitter.split)
+        splits = list(self._checked_cv_orig.split(X, y, **routed_params.splitter.split))
+        if len(splits) != self.n_splits_:
+            raise ValueError(
+                f"cv.split and cv.get_n_splits return inconsistent results: expected "
+                f"{self.n_splits_} splits, got {len(splits)}.")
+        base_estimator = clone(self.estimator)
+        candidates = list(ParameterGrid(self.param_grid))
+        groups = group_candidates(base_estimator, candidates, routed_params.estimator.fit)
+        self.n_groups_ = len(groups)
+        if self.verbose > 0:
+            print(f"Fitting {self.n_splits_} folds for each of {len(candidates)} candidates,"
+                  f" totalling {len(candidates) * self.n_splits_} fits, in {len(groups)} "
+                  f"groups trained together")
+
+        tasks = [(group, split) for group in groups for split in range(len(splits))]
+        parallel = Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch)
+        group_results = parallel(
+            delayed(evaluate_group)(
+                clone(base_estimator), X, y, [candidates[index] for index in group],
+                train=splits[split][0], test=splits[split][1], scorer=scorers,
+                fit_params=routed_params.estimator.fit,
+                score_params=routed_params.scorer.score,
+                return_train_score=self.return_train_score, error_score=self.error_score,
+                verbose=self.verbose,
+            )
+            for group, split in tasks
+        )
+        # GridSearchCV's order: candidate by candidate, each over the splits.
+        out = [None] * (len(candidates) * self.n_splits_)
+        for (group, split), results in zip(tasks, group_results, strict=True):
+            for index, result in zip(group, results, strict=True):
+                out[index * self.n_splits_ + split] = result
+        if not out:
+            raise ValueError("No fits were performed: the grid or the CV iterator is empty.")
+        _warn_or_raise_about_fit_failures(out, self.error_score)
+        if callable(self.scoring):
+            _insert_error_scores(out, self.error_score)
+        results = self._format_results(candidates, self.n_splits_, out)
+
+        first_test_score = out[0]["test_scores"]
+        self.multimetric_ = isinstance(first_test_score, dict)
+        if callable(self.scoring) and self.multimetric_:
+            self._check_refit_for_multimetric(first_test_score)
+            refit_metric = self.refit
+        if self.refit or not self.multimetric_:
+            self.best_index_ = self._select_best_index(self.refit, refit_metric, results)
+            if not callable(self.refit):
+                self.best_score_ = results[f"mean_test_{refit_metric}"][self.best_index_]
+            self.best_params_ = results["params"][self.best_index_]
+        if self.refit:
+            self.best_estimator_ = clone(base_estimator).set_params(
+                **clone(self.best_params_, safe=False))
+            start = time.time()
+            if y is not None:
+                self.best_estimator_.fit(X, y, **routed_params.estimator.fit)
+            else:
+                self.best_estimator_.fit(X, **routed_params.estimator.fit)
+            self.refit_time_ = time.time() - start
+            if hasattr(self.best_estimator_, "feature_names_in_"):
+                self.feature_names_in_ = self.best_estimator_.feature_names_in_
+        self.scorer_ = scorers._scorers if isinstance(scorers, _MultimetricScorer) else scorers
+        self.cv_results_ = results
+        return self
