@@ -6,7 +6,8 @@ from setuptools import Extension, setup
 
 # Contraction into fused multiply-adds would make results depend on the instruction set
 # the loader picks; -fno-math-errno lets sqrt vectorise.
-compile_args = [] if sys.platform == "win32" else ["-O3", "-ffp-contract=off", "-fno-math-errno"]
+compile_args = [] if sys.platform == "win32" else ["-O3", "-ffp-contract=off", "-fno-math-errno",
+                                                    "-fno-trapping-math"]
 
 setup(
     ext_modules=[

@@ -1,6 +1,6 @@
 """Speed of skadam against scikit-learn and torch, as ratios measured in one run.
 
-Usage: python benchmarks/run.py [--only mlp|logistic|adam|memory] [--quick]
+Usage: python benchmarks/run.py [--only mlp|logistic|adam|memory|search] [--quick]
 """
 
 import argparse
@@ -17,6 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import log_loss
+from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 from sklearn.preprocessing import StandardScaler
 
@@ -24,6 +25,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _timing import best_time, print_table  # noqa: E402
 
 from skadam import LogisticRegression, MLPClassifier  # noqa: E402
+from skadam.model_selection import BatchedGridSearchCV  # noqa: E402
 from skadam.optim import Adam  # noqa: E402
 
 try:
@@ -213,9 +215,46 @@ def bench_memory(n_samples):
           f" {ratio:>7.2f} {'<=1':>7}  {'yes' if ratio <= 1 else 'NO'}")
 
 
+SEARCH_GRID = {
+    "solver__beta_1": [0.5, 0.9, 0.99],
+    "solver__beta_2": [0.9, 0.99, 0.999],
+    "solver__learning_rate": [0.1, 0.01, 0.001],
+}
+
+
+def bench_search(n_samples):
+    X, y = make_classification(n_samples=n_samples, n_features=40, n_informative=20,
+                               n_classes=3, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    models = [
+        ("LogisticRegression", LogisticRegression(solver=Adam(), max_iter=30, random_state=0),
+         1 / 8),
+        ("MLPClassifier (32,)", MLPClassifier((32,), solver=Adam(), max_iter=10,
+                                              random_state=0), 1 / 3),
+    ]
+    print(f"\n5. Grid search, 27 points (beta_1 x beta_2 x learning_rate), cv=3, {n_samples} x "
+          "40, 3 classes, batch 200, n_jobs=None; one run each")
+    rows, notes = [], []
+    for name, model, target in models:
+        start = time.perf_counter()
+        batched = BatchedGridSearchCV(model, SEARCH_GRID, cv=3).fit(X, y)
+        ours = time.perf_counter() - start
+        start = time.perf_counter()
+        reference = GridSearchCV(model, SEARCH_GRID, cv=3).fit(X, y)
+        theirs = time.perf_counter() - start
+        rows.append((f"{name}: Batched vs GridSearchCV", ours, theirs, target))
+        gap = np.abs(batched.cv_results_["mean_test_score"]
+                     - reference.cv_results_["mean_test_score"]).max()
+        notes.append(f"{name}: {batched.n_groups_} group(s), max |mean_test_score "
+                     f"difference| {gap:.1e}, same best_params_: "
+                     f"{batched.best_params_ == reference.best_params_}, speed-up "
+                     f"{theirs / ours:.1f}x")
+    print_table("", rows, "\n".join(notes))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["mlp", "logistic", "adam", "memory"])
+    parser.add_argument("--only", choices=["mlp", "logistic", "adam", "memory", "search"])
     parser.add_argument("--quick", action="store_true", help="smaller data, for a smoke test")
     args = parser.parse_args()
     scale = 0.1 if args.quick else 1.0
@@ -229,6 +268,7 @@ def main():
         "logistic": lambda: bench_logistic(int(200_000 * scale)),
         "adam": lambda: bench_adam(int(10_000_000 * scale)),
         "memory": lambda: bench_memory(int(50_000 * scale)),
+        "search": lambda: bench_search(int(30_000 * scale)),
     }
     for name, bench in benches.items():
         if args.only in (None, name):

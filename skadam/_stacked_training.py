@@ -25,12 +25,7 @@ from ._training import (
     record_epoch,
     warn_max_iter,
 )
-from .optim._chunks import for_each_part
 from .optim._stacked import StackedStates, stacked_step
-
-# Output rows from which the loss is computed in one part per thread: its cost, some tens
-# of nanoseconds per row, then outweighs the hand-over to a thread.
-_PARALLEL_LOSS_ROWS = 4096
 
 
 class Member:
@@ -209,16 +204,7 @@ def _train_batch(stack, loss, X, Y, weight):
     network = stack.network
     raw = network.forward(X)
     delta = network.output_delta(n_rows)
-    losses = np.empty(raw.shape[0], raw.dtype)
-
-    def loss_part(start, views):
-        raw_part, targets_part, delta_part, losses_part = views
-        losses_part[...] = loss.loss_and_gradient(raw_part, targets_part, delta_part)
-
-    # K runs' outputs make the loss worth splitting between threads, unlike one run's.
-    for_each_part(loss_part, (raw, network.targets(Y), delta, losses),
-                  min_size=_PARALLEL_LOSS_ROWS)
-    losses = network.per_run(losses)
+    losses = network.per_run(loss.loss_and_gradient(raw, network.targets(Y), delta))
     if weight is None:
         batch_totals = losses.sum(axis=1)  # row by row: a run alone's summation
         delta *= 1.0 / n_rows

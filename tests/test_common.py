@@ -3,7 +3,8 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skadam import LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor
-from skadam.optim import SGD
+from skadam.model_selection import BatchedGridSearchCV
+from skadam.optim import SGD, Adam
 
 ESTIMATORS = [
     LinearRegression(),
@@ -14,6 +15,10 @@ ESTIMATORS = [
     LogisticRegression(solver=SGD(momentum=0.9)),
     MLPRegressor(solver=SGD(momentum=0.9)),
     MLPClassifier(solver=SGD(momentum=0.9)),
+    BatchedGridSearchCV(LogisticRegression(solver=Adam(learning_rate=0.01), max_iter=30),
+                        {"solver__beta_1": [0.5, 0.9], "alpha": [0.0, 1e-3]}, cv=2),
+    BatchedGridSearchCV(LinearRegression(solver=Adam(learning_rate=0.01), max_iter=200),
+                        {"solver__beta_1": [0.5, 0.9]}, cv=2),
 ]
 
 

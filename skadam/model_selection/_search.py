@@ -10,6 +10,7 @@ from sklearn.model_selection._validation import (
     _insert_error_scores,
     _warn_or_raise_about_fit_failures,
 )
+from sklearn.utils import get_tags
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params, indexable
 
@@ -89,6 +90,15 @@ refit_time_, multimetric_, classes_, n_features_in_, feature_names_in_
     ['solver__beta_1', 'solver__learning_rate']
     """
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # A search predicts with its best estimator: what targets it takes is the
+        # estimator's, multi-output included (GridSearchCV leaves that out).
+        estimator_tags = get_tags(self.estimator)
+        tags.target_tags.multi_output = estimator_tags.target_tags.multi_output
+        tags.target_tags.single_output = estimator_tags.target_tags.single_output
+        return tags
+
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, **params):
         """Run the search: every grid point on every fold, optimizer variations together.
@@ -120,7 +130,7 @@ refit_time_, multimetric_, classes_, n_features_in_, feature_names_in_
         >>> search = BatchedGridSearchCV(
         ...     pipe, {"linearregression__alpha": [0.0, 0.01, 0.1]}, cv=3).fit(X, y)
         >>> search.best_params_
-        {'linearregression__alpha': 0.0}
+        {'linearregression__alpha': 0.01}
         """
         scorers, refit_metric = self._get_scorers()
         X, y = indexable(X, y)

@@ -154,16 +154,16 @@ class Adam(Optimizer):
 
     @classmethod
     def _update_rows(cls, optimizers, params, grad, stacked, learning_rates):
-        kinds = {(type(opt), opt.amsgrad, opt.bias_correction) for opt in optimizers}
-        if len(kinds) > 1:  # different buffers or formulas: row by row
-            return super()._update_rows(optimizers, params, grad, stacked, learning_rates)
         hyperparameters = stacked.cache.get("adam")
         if hyperparameters is None:
             # Fixed for the life of the stack: read from the optimizers once, not per step.
-            hyperparameters = stacked.cache["adam"] = tuple(
+            kinds = {(type(opt), opt.amsgrad, opt.bias_correction) for opt in optimizers}
+            hyperparameters = stacked.cache["adam"] = False if len(kinds) > 1 else tuple(
                 np.array(column) for column in zip(*(
                     (float(opt.beta_1), float(opt.beta_2), float(opt.epsilon),
                      opt._decoupled_weight_decay()) for opt in optimizers), strict=True))
+        if hyperparameters is False:  # different buffers or formulas: row by row
+            return super()._update_rows(optimizers, params, grad, stacked, learning_rates)
         t = np.array([state.t for state in stacked.states], dtype=np.float64)
         coefficients = _coefficients(*hyperparameters, optimizers[0].bias_correction, t,
                                      learning_rates, np.sqrt)
@@ -171,8 +171,7 @@ class Adam(Optimizer):
         # The rows are independent runs: one compiled call steps them all, each with its
         # own coefficients.
         kernels.adam(params, grad, buffers["m"], buffers["v"], buffers.get("v_max"),
-                     *coefficients,
-                     stacked.states[0].n_decayed)
+                     *coefficients, stacked.states[0].n_decayed)
 
     def _coefficients(self, t, learning_rate):
         """``(beta_1, beta_2, step_size, epsilon, shrink)`` of step ``t`` for the kernel."""

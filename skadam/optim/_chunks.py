@@ -67,12 +67,11 @@ def for_each_chunk(function, arrays, scratch):
         future.result()
 
 
-def for_each_part(function, arrays, min_size=PARALLEL_MIN_SIZE):
+def for_each_part(function, arrays):
     """Call ``function(start, views)`` on one contiguous part of the arrays per thread.
 
-    For a step that is one fused loop, which needs no chunking: arrays shorter than
-    ``min_size`` are one part, longer ones one part per thread. The arrays are cut
-    along their first axis.
+    For a step that is one fused loop, which needs no chunking: small buffers are one
+    part, large ones (``PARALLEL_MIN_SIZE`` or more) one part per thread.
 
     Examples
     --------
@@ -87,7 +86,7 @@ def for_each_part(function, arrays, min_size=PARALLEL_MIN_SIZE):
     array([2., 2., 2., 2.])
     """
     n = arrays[0].shape[0]
-    if n < min_size or N_THREADS == 1:
+    if n < PARALLEL_MIN_SIZE or N_THREADS == 1:
         function(0, arrays)
         return
     part = math.ceil(n / N_THREADS)

@@ -7,6 +7,8 @@ compiled loop over the rows, each with its own β1, β2, η, ε and decay. Every
 exactly the trajectory its run would follow alone, bit for bit.
 """
 
+from numbers import Real
+
 import numpy as np
 
 
@@ -125,14 +127,19 @@ def stacked_step(optimizers, params, grad, stacked):
     """
     with np.errstate(over="ignore", invalid="ignore"):
         totals = grad.sum(axis=1)
-    suspects = np.flatnonzero(~np.isfinite(totals))
-    bad_rows = np.array([row for row in suspects if not np.isfinite(grad[row]).all()],
-                        dtype=np.int64)
-    if bad_rows.size:
-        return bad_rows
-    learning_rates = np.empty(len(optimizers))
-    for row, (optimizer, state) in enumerate(zip(optimizers, stacked.states, strict=True)):
+    if not np.isfinite(totals).all():
+        # A sum is non-finite whenever an entry is, or when it overflows: check the rows.
+        bad_rows = np.array([row for row in np.flatnonzero(~np.isfinite(totals))
+                             if not np.isfinite(grad[row]).all()], dtype=np.int64)
+        if bad_rows.size:
+            return bad_rows
+    for state in stacked.states:
         state.t += 1
-        learning_rates[row] = optimizer._learning_rate_at(state.t)
+    learning_rates = stacked.cache.get("learning_rates")
+    if learning_rates is None:
+        learning_rates = np.array([optimizer._learning_rate_at(state.t) for optimizer, state
+                                   in zip(optimizers, stacked.states, strict=True)])
+        if all(isinstance(optimizer.learning_rate, Real) for optimizer in optimizers):
+            stacked.cache["learning_rates"] = learning_rates  # no schedule: fixed
     type(optimizers[0])._update_rows(optimizers, params, grad, stacked, learning_rates)
-    return bad_rows
+    return np.array([], dtype=np.int64)

@@ -1,0 +1,165 @@
+"""BatchedGridSearchCV gives GridSearchCV's results, batching what it can."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skadam import LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor
+from skadam.model_selection import BatchedGridSearchCV
+from skadam.optim import SGD, Adam
+
+ADAM_GRID = {
+    "solver__learning_rate": [0.03, 0.003],
+    "solver__beta_1": [0.5, 0.9],
+    "solver__beta_2": [0.99, 0.999],
+}
+
+ESTIMATORS = [
+    LogisticRegression(solver=Adam(), max_iter=12, random_state=0),
+    MLPClassifier(hidden_layer_sizes=(10,), solver=Adam(), max_iter=6, random_state=0),
+    LinearRegression(solver=Adam(), max_iter=12, random_state=0),
+    MLPRegressor(hidden_layer_sizes=(10,), solver=Adam(), max_iter=6, random_state=0),
+]
+
+
+def _searches(estimator, grid, X, y, **options):
+    fit_params = options.pop("fit_params", {})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        batched = BatchedGridSearchCV(estimator, grid, **options).fit(X, y, **fit_params)
+        reference = GridSearchCV(estimator, grid, **options).fit(X, y, **fit_params)
+    return batched, reference
+
+
+def _assert_same_search(batched, reference):
+    assert set(batched.cv_results_) == set(reference.cv_results_)
+    for key, values in reference.cv_results_.items():
+        if "time" in key:
+            continue
+        if key.startswith(("mean_", "std_", "split")):
+            np.testing.assert_allclose(batched.cv_results_[key], values, rtol=0, atol=1e-6,
+                                       err_msg=key)
+        elif key == "params":
+            assert batched.cv_results_[key] == values
+        else:
+            np.testing.assert_array_equal(batched.cv_results_[key], values, err_msg=key)
+    if hasattr(reference, "best_index_"):
+        assert batched.best_params_ == reference.best_params_
+        assert batched.best_index_ == reference.best_index_
+        np.testing.assert_allclose(batched.best_score_, reference.best_score_, atol=1e-6)
+
+
+def _data(estimator, binary, regression):
+    if isinstance(estimator, (LogisticRegression, MLPClassifier)):
+        return binary
+    X, Y = regression
+    return X, Y[:, 0]
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_same_results_as_grid_search(estimator, early_stopping, binary, regression):
+    X, y = _data(estimator, binary, regression)
+    estimator = clone(estimator).set_params(early_stopping=early_stopping, n_iter_no_change=2,
+                                            alpha=1e-4)
+    batched, reference = _searches(estimator, ADAM_GRID, X, y, cv=3)
+    _assert_same_search(batched, reference)
+    assert batched.n_groups_ == 1
+    np.testing.assert_allclose(batched.best_estimator_.predict(X),
+                               reference.best_estimator_.predict(X))
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS[::3], ids=lambda e: type(e).__name__)
+def test_sample_weights_and_scorers(estimator, binary, regression):
+    X, y = _data(estimator, binary, regression)
+    weights = np.random.default_rng(0).uniform(0.1, 2.0, size=len(y))
+    grid = {"solver__learning_rate": [0.03, 0.003], "alpha": [0.0, 0.01]}
+    batched, reference = _searches(estimator, grid, X, y, cv=3,
+                                   fit_params={"sample_weight": weights})
+    _assert_same_search(batched, reference)
+    assert batched.n_groups_ == 1
+    scoring = ({"ll": "neg_log_loss", "acc": "accuracy"}
+               if isinstance(estimator, LogisticRegression)
+               else ["r2", "neg_mean_absolute_error"])
+    refit = "ll" if isinstance(estimator, LogisticRegression) else "r2"
+    batched, reference = _searches(estimator, grid, X, y, cv=3, scoring=scoring, refit=refit,
+                                   return_train_score=True)
+    _assert_same_search(batched, reference)
+
+
+def test_pipeline_transformers_are_fitted_once_per_fold(binary):
+    X, y = binary
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(solver=Adam(), max_iter=10,
+                                                              random_state=0))
+    grid = {"logisticregression__solver__learning_rate": [0.1, 0.01],
+            "logisticregression__alpha": [0.0, 1e-3]}
+    batched, reference = _searches(pipe, grid, X, y, cv=KFold(3))
+    _assert_same_search(batched, reference)
+    assert batched.n_groups_ == 1
+
+
+def test_what_cannot_be_batched_is_fitted_alone(binary, regression):
+    X, y = binary
+    grid = [{"hidden_layer_sizes": [(4,), (6,)], "solver__learning_rate": [0.01, 0.003]},
+            {"solver": [SGD(learning_rate=0.01), SGD(learning_rate=0.01, momentum=0.9)]}]
+    estimator = MLPClassifier(solver=Adam(), max_iter=4, random_state=0)
+    batched, reference = _searches(estimator, grid, X, y, cv=2)
+    _assert_same_search(batched, reference)
+    # (4,) and (6,) each batch their two learning rates; SGD with and without momentum
+    # keep different buffers.
+    assert batched.n_groups_ == 4
+
+    X, Y = regression
+    batched, reference = _searches(Ridge(), {"alpha": [0.1, 1.0, 10.0]}, X, Y, cv=3)
+    _assert_same_search(batched, reference)
+    assert batched.n_groups_ == 3
+
+
+def test_failed_fits_score_as_grid_search(binary):
+    X, y = binary
+    grid = {"alpha": [0.0, -1.0, 1e-3]}
+    estimator = LogisticRegression(max_iter=5, random_state=0)
+    with pytest.warns(FitFailedWarning):
+        batched = BatchedGridSearchCV(estimator, grid, cv=2).fit(X, y)
+    scores = batched.cv_results_["mean_test_score"]
+    assert np.isnan(scores[1]) and np.isfinite(scores[[0, 2]]).all()
+    with pytest.raises(ValueError, match="alpha"):
+        BatchedGridSearchCV(estimator, grid, cv=2, error_score="raise").fit(X, y)
+
+
+def test_refit(binary):
+    X, y = binary
+    estimator = LogisticRegression(solver=Adam(), max_iter=10, random_state=0)
+    search = BatchedGridSearchCV(estimator, {"solver__learning_rate": [0.1, 0.001]}, cv=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X, y)
+        alone = clone(estimator).set_params(**search.best_params_).fit(X, y)
+    np.testing.assert_array_equal(search.predict_proba(X), alone.predict_proba(X))
+    assert search.refit_time_ > 0
+    assert search.n_features_in_ == X.shape[1]
+
+    search = BatchedGridSearchCV(estimator, {"solver__learning_rate": [0.1, 0.001]}, cv=2,
+                                 refit=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X, y)
+    assert not hasattr(search, "best_estimator_")
+    assert search.best_params_ in search.cv_results_["params"]
+
+
+def test_no_random_state_still_trains_a_group_together(binary):
+    X, y = binary
+    estimator = LogisticRegression(solver=Adam(), max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search = BatchedGridSearchCV(estimator, {"alpha": [0.0, 1e-3, 1e-2]}, cv=2).fit(X, y)
+    assert search.n_groups_ == 1
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()

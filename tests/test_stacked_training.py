@@ -1,0 +1,184 @@
+"""Configurations trained side by side end exactly where each would end alone.
+
+The reference is each estimator's own ``fit``; the stacked loop shares its data
+preparation and end-of-epoch bookkeeping but has its own passes, losses and steps.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+
+from skadam import LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor
+from skadam._layout import ParameterLayout
+from skadam._network import Network
+from skadam._stacked_network import StackedNetwork
+from skadam._stacked_training import fit_stacked
+from skadam.optim import SGD, Adam, AdamW, ExponentialDecaySchedule, RMSprop
+
+ADAM_GRID = [
+    {"solver": Adam(learning_rate=0.03, beta_1=0.5)},
+    {"solver": Adam(learning_rate=0.01, beta_2=0.99), "alpha": 1e-3},
+    {"solver": Adam(learning_rate=0.003, epsilon=1e-6), "alpha": 1e-2},
+    {"solver": "adam"},
+]
+
+
+def _fit_both(base, grid, X, y, sample_weight=None):
+    together = [clone(base).set_params(**parameters) for parameters in grid]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fit_stacked(together, X, y, sample_weight)
+        alone = [clone(base).set_params(**parameters).fit(X, y, sample_weight=sample_weight)
+                 for parameters in grid]
+    return together, alone
+
+
+def _assert_same_fit(together, alone, rtol=1e-9):
+    for stacked, single in zip(together, alone, strict=True):
+        assert stacked.n_iter_ == single.n_iter_
+        assert stacked.t_ == single.t_
+        assert stacked.optimizer_state_.t == single.optimizer_state_.t
+        np.testing.assert_allclose(stacked.loss_curve_, single.loss_curve_, rtol=rtol)
+        if single.validation_scores_ is None:
+            assert stacked.validation_scores_ is None
+        else:
+            np.testing.assert_allclose(stacked.validation_scores_, single.validation_scores_,
+                                       rtol=rtol, atol=1e-12)
+        np.testing.assert_allclose(stacked._params, single._params, rtol=rtol, atol=1e-12)
+        for name in single.optimizer_state_.buffer_names:
+            np.testing.assert_allclose(getattr(stacked.optimizer_state_, name),
+                                       getattr(single.optimizer_state_, name),
+                                       rtol=rtol, atol=1e-12)
+        assert stacked.patience_exhausted_ == single.patience_exhausted_
+        # A fitted model owns its buffers and carries on alone from where it stopped.
+        assert stacked._params.base is None
+        assert stacked._random_state.get_state()[2] == single._random_state.get_state()[2]
+        np.testing.assert_array_equal(stacked._random_state.get_state()[1],
+                                      single._random_state.get_state()[1])
+
+
+ESTIMATORS = [
+    LogisticRegression(max_iter=15, random_state=0),
+    MLPClassifier(hidden_layer_sizes=(12, 6), max_iter=8, random_state=0),
+    LinearRegression(max_iter=15, random_state=0),
+    MLPRegressor(hidden_layer_sizes=(10,), max_iter=8, random_state=0),
+]
+
+
+def _data(estimator, binary, regression, digits):
+    if isinstance(estimator, LogisticRegression):
+        X, y, _, _ = digits
+        return X[:400], y[:400]
+    if isinstance(estimator, MLPClassifier):
+        return binary
+    return regression
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_each_configuration_ends_as_alone(estimator, early_stopping, binary, regression,
+                                          digits):
+    X, y = _data(estimator, binary, regression, digits)
+    base = clone(estimator).set_params(early_stopping=early_stopping, n_iter_no_change=3)
+    _assert_same_fit(*_fit_both(base, ADAM_GRID, X, y))
+
+
+def test_configurations_stop_at_different_epochs(binary):
+    X, y = binary
+    base = LogisticRegression(max_iter=200, tol=1e-3, n_iter_no_change=2,
+                              early_stopping=True, random_state=0)
+    together, alone = _fit_both(base, ADAM_GRID, X, y)
+    _assert_same_fit(together, alone)
+    assert len({model.n_iter_ for model in together}) > 1
+    assert all(model.n_iter_ < 200 for model in together)
+
+
+def test_sample_weights_sparse_and_float32(binary):
+    X, y = binary
+    weights = np.random.default_rng(0).uniform(0.2, 3.0, size=len(y))
+    base = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    _assert_same_fit(*_fit_both(base, ADAM_GRID, X, y, weights))
+    _assert_same_fit(*_fit_both(base, ADAM_GRID, sp.csr_matrix(X), y))
+    together, alone = _fit_both(base, ADAM_GRID, X.astype(np.float32), y)
+    assert together[0]._params.dtype == np.float32
+    _assert_same_fit(together, alone, rtol=1e-4)
+
+
+@pytest.mark.parametrize("grid", [
+    [{"solver": SGD(learning_rate=0.01, momentum=m, nesterov=n)}
+     for m, n in [(0.5, False), (0.9, True)]],
+    [{"solver": RMSprop(learning_rate=r)} for r in (0.01, 0.001)],
+    [{"solver": AdamW(learning_rate=0.01, weight_decay=w)} for w in (0.0, 0.1, 0.01)],
+    [{"solver": Adam(learning_rate=ExponentialDecaySchedule(0.05, decay_rate=r, decay_steps=10))}
+     for r in (0.5, 0.9)],
+    [{"solver": Adam(learning_rate=0.01, bias_correction=b)} for b in (True, False)],
+], ids=["sgd-momentum", "rmsprop", "adamw", "schedule", "bias-correction"])
+def test_other_optimizers(grid, regression):
+    X, y = regression
+    base = MLPRegressor(hidden_layer_sizes=(6,), max_iter=4, random_state=0, alpha=1e-3)
+    _assert_same_fit(*_fit_both(base, grid, X, y))
+
+
+def test_multilabel_and_binary_outputs(binary):
+    X, y = binary
+    Y = np.column_stack([y, 1 - y, y])
+    base = MLPClassifier(hidden_layer_sizes=(5,), max_iter=4, random_state=0)
+    _assert_same_fit(*_fit_both(base, ADAM_GRID, X, Y))
+    _assert_same_fit(*_fit_both(LogisticRegression(max_iter=5, random_state=0), ADAM_GRID,
+                                X, y))
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_diverging_run_stops_alone_and_the_others_go_on(early_stopping, regression):
+    X, y = regression
+    grid = [{"solver": SGD(learning_rate=rate)} for rate in (1e-3, 1e9, 1e-2)]
+    base = MLPRegressor(hidden_layer_sizes=(8,), batch_size=20, max_iter=6, random_state=0,
+                        early_stopping=early_stopping, n_iter_no_change=20)
+    together = [clone(base).set_params(**parameters) for parameters in grid]
+    with pytest.warns(ConvergenceWarning, match="non-finite in epoch 1"):
+        fit_stacked(together, X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        alone = [clone(base).set_params(**parameters).fit(X, y) for parameters in grid]
+    _assert_same_fit(together, alone)
+    assert together[1].n_iter_ == 0
+    assert together[1].optimizer_state_.t == 0
+    assert together[0].n_iter_ == together[2].n_iter_ == 6
+
+
+def test_stacked_passes_match_the_network_alone():
+    rng = np.random.default_rng(0)
+    for sizes, activation, fit_intercept in [((7, 5, 3), "relu", True),
+                                             ((7, 3), "identity", False),
+                                             ((7, 4, 6, 2), "tanh", True),
+                                             ((7, 1), "identity", True)]:
+        network = Network(ParameterLayout(sizes, fit_intercept), activation)
+        params = rng.normal(size=(4, network.layout.n_params))
+        grad = np.zeros_like(params)
+        stacked = StackedNetwork(network, params, grad, n_rows=16)
+        for n_rows in (16, 9):
+            X = rng.normal(size=(n_rows, sizes[0]))
+            raw = stacked.forward(X).copy()
+            delta = stacked.output_delta(n_rows)
+            delta[...] = rng.normal(size=delta.shape)
+            by_run = [np.asarray(block) for block in _runs(stacked, delta.copy(), n_rows)]
+            stacked.backward(X, delta)
+            for run, raw_alone in enumerate(_runs(stacked, raw, n_rows)):
+                grad_alone = np.zeros(network.layout.n_params)
+                work = network.workspace(params[run], grad_alone, 16, np.float64)
+                np.testing.assert_allclose(network.forward(work, X), raw_alone, rtol=1e-12)
+                output_delta = work.deltas[-1][:n_rows]
+                output_delta[...] = by_run[run]
+                network.backward(work, X, output_delta)
+                np.testing.assert_allclose(grad[run], grad_alone, rtol=1e-12, atol=1e-12)
+
+
+def _runs(stacked, rows, n_rows):
+    n_outputs = rows.shape[1]
+    if stacked.run_major:
+        return list(rows.reshape(stacked.n_runs, n_rows, n_outputs))
+    return list(rows.reshape(n_rows, stacked.n_runs, n_outputs).transpose(1, 0, 2))
