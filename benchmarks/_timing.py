@@ -25,7 +25,7 @@ def print_table(title, rows, target_note=""):
             continue
         ratio = ours / peer
         ok = "" if target is None else ("yes" if ratio <= target else "NO")
-        target_text = "-" if target is None else f"<={target:g}"
+        target_text = "-" if target is None else f"<={target:.3g}"
         print(f"{what:<46} {ours:>9.4f} {peer:>9.4f} {ratio:>7.2f} {target_text:>7}  {ok}")
     if target_note:
         print(target_note)

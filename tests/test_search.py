@@ -163,3 +163,13 @@ def test_no_random_state_still_trains_a_group_together(binary):
         search = BatchedGridSearchCV(estimator, {"alpha": [0.0, 1e-3, 1e-2]}, cv=2).fit(X, y)
     assert search.n_groups_ == 1
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_parallel_jobs_give_the_same_search(binary):
+    X, y = binary
+    estimator = LogisticRegression(solver=Adam(), max_iter=5, random_state=0)
+    grid = {"solver__learning_rate": [0.1, 0.01], "alpha": [0.0, 1e-3]}
+    batched, reference = _searches(estimator, grid, X, y, cv=3)
+    parallel, _ = _searches(estimator, grid, X, y, cv=3, n_jobs=2)
+    _assert_same_search(parallel, reference)
+    _assert_same_search(batched, reference)

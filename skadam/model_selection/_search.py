@@ -152,7 +152,7 @@ refit_time_, multimetric_, classes_, n_features_in_, feature_names_in_
         if self.verbose > 0:
             print(f"Fitting {self.n_splits_} folds for each of {len(candidates)} candidates,"
                   f" totalling {len(candidates) * self.n_splits_} fits, in {len(groups)} "
-                  f"groups trained together")
+                  f"group{'' if len(groups) == 1 else 's'} trained together")
 
         tasks = [(group, split) for group in groups for split in range(len(splits))]
         parallel = Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch)
