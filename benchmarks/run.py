@@ -232,8 +232,8 @@ def bench_search(n_samples):
         ("MLPClassifier (32,)", MLPClassifier((32,), solver=Adam(), max_iter=10,
                                               random_state=0), 1 / 3),
     ]
-    print(f"\n5. Grid search, 27 points (beta_1 x beta_2 x learning_rate), cv=3, {n_samples} x "
-          "40, 3 classes, batch 200, n_jobs=None; one run each")
+    title = (f"5. Grid search, 27 points (beta_1 x beta_2 x learning_rate), cv=3, {n_samples} "
+             "x 40, 3 classes, batch 200, n_jobs=None; one run each")
     rows, notes = [], []
     for name, model, target in models:
         start = time.perf_counter()
@@ -249,7 +249,7 @@ def bench_search(n_samples):
                      f"difference| {gap:.1e}, same best_params_: "
                      f"{batched.best_params_ == reference.best_params_}, speed-up "
                      f"{theirs / ours:.1f}x")
-    print_table("", rows, "\n".join(notes))
+    print_table(title, rows, "\n".join(notes))
 
 
 def main():
