@@ -1,0 +1,23 @@
+"""The main job, ``python -m skadam``: its report and its plot, on a light configuration."""
+
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression as Reference
+
+import skadam.__main__ as main_job
+from skadam import LogisticRegression
+from skadam._demo import compare_with_sklearn, grid_search
+
+
+def test_report_and_plot(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(main_job, "compare_with_sklearn", lambda: compare_with_sklearn(
+        [(LogisticRegression, Reference, load_breast_cancer)], n_splits=2))
+    monkeypatch.setattr(main_job, "grid_search", lambda: grid_search(
+        {"logisticregression__solver__learning_rate": [0.1, 0.01]}, max_iter=5, cv=2))
+    path = tmp_path / "curves.png"
+    main_job.main(["--plot", str(path)])
+    report = capsys.readouterr().out
+    assert "LogisticRegression   breast_cancer  accuracy" in report
+    assert "best setting: learning_rate=" in report
+    assert "BatchedGridSearchCV" in report and "GridSearchCV" in report
+    assert "Adam(amsgrad=True)" in report
+    assert path.stat().st_size > 10_000  # a drawn figure, not an empty file
