@@ -37,7 +37,8 @@ solver : {{"adam", "adamw", "sgd", "rmsprop", "adagrad"}} or Optimizer, default=
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split and the shuffling.
     verbose : int, default=0
-        Print the loss (and validation score) after every epoch.
+        Print one line per epoch: the training loss, the validation score (when
+        there is validation data) and the epoch's training time in seconds.
     warm_start : bool, default=False
         Continue from the previous fit: the weights, the optimizer's state (moments and
         step count) and the random stream all carry over, so two fits of ``n`` epochs

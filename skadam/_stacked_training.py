@@ -13,6 +13,7 @@ the stack at that batch, as it would stop alone. What remains of the stack goes 
 """
 
 import copy
+import time
 
 import numpy as np
 
@@ -110,13 +111,16 @@ def fit_stacked(estimators, X, y, sample_weight=None):
     rng = copy.deepcopy(run.rng) if run.rng is not None else None
     stack = _Stack(members, np.tile(run.params, (len(members), 1)), None, run.batch_size)
     for _ in range(leader.max_iter):
+        started = time.perf_counter()
         np.copyto(stack.start_params, stack.params)
         stack.totals.fill(0.0)
         with np.errstate(over="ignore", invalid="ignore"):
             stack = _run_stacked_epoch(stack, run, rng)
+        seconds = time.perf_counter() - started
         stopped = [
             row for row, member in enumerate(stack.members)
-            if record_epoch(member.estimator, member, stack.totals[row] / run.data.n_samples)
+            if record_epoch(member.estimator, member, stack.totals[row] / run.data.n_samples,
+                            seconds)
         ]
         stack = _finish(stack, stopped, rng)
         if not stack.members:

@@ -6,6 +6,7 @@ batches (forward, loss gradient, backward, L2 penalty, optimizer step), and is f
 by the bookkeeping of the history attributes and of early stopping.
 """
 
+import time
 import warnings
 
 import numpy as np
@@ -169,6 +170,7 @@ def train(estimator, run, n_epochs, *, warn_unconverged):
     params = run.params
     start_params = params.copy()
     for _ in range(n_epochs):
+        started = time.perf_counter()
         np.copyto(start_params, params)
         # Overflow is detected below and reported with advice; numpy's own warnings
         # about it would only repeat that less helpfully.
@@ -180,7 +182,7 @@ def train(estimator, run, n_epochs, *, warn_unconverged):
         if not np.isfinite(epoch_loss):
             record_divergence(estimator, params, start_params, run.state)
             return
-        if record_epoch(estimator, run, epoch_loss):
+        if record_epoch(estimator, run, epoch_loss, time.perf_counter() - started):
             return
     if warn_unconverged:
         warn_max_iter(estimator, n_epochs)
@@ -224,10 +226,11 @@ def keep_best_weights(estimator, run):
         np.copyto(run.params, best)
 
 
-def record_epoch(estimator, run, epoch_loss):
+def record_epoch(estimator, run, epoch_loss, seconds):
     """Book a finished epoch in ``estimator``'s history; return True when patience ran out.
 
-    ``epoch_loss`` is the mean batch loss of the epoch (the penalty is added here). Scores
+    ``epoch_loss`` is the mean batch loss of the epoch (the penalty is added here) and
+    ``seconds`` its training time, for the ``verbose`` line. Scores
     the validation data if any, remembers the best weights, counts epochs without
     improvement and, when they reach ``n_iter_no_change``, sets ``patience_exhausted_``
     and (with early stopping on validation data) restores the best weights. Shared by
@@ -242,9 +245,9 @@ def record_epoch(estimator, run, epoch_loss):
     estimator.loss_curve_.append(epoch_loss)
     loss_improved = epoch_loss < estimator.best_loss_ - estimator.tol
     estimator.best_loss_ = min(estimator.best_loss_, epoch_loss)
+    message = f"Epoch {estimator.n_iter_}: loss {epoch_loss:.6g}"
     if validation is None:
         improved = loss_improved
-        message = f"Iteration {estimator.n_iter_}, loss = {epoch_loss:.8f}"
     else:
         score = validation.score(estimator, run.network, run.loss, params)
         estimator.validation_scores_.append(score)
@@ -252,13 +255,10 @@ def record_epoch(estimator, run, epoch_loss):
         if score > estimator.best_validation_score_:
             estimator.best_validation_score_ = score
             estimator._best_params = params.copy()
-        message = (
-            f"Iteration {estimator.n_iter_}, loss = {epoch_loss:.8f}, "
-            f"validation score = {score:.8f}"
-        )
+        message += f", validation score {score:.6g}"
     estimator._no_improvement_count = 0 if improved else estimator._no_improvement_count + 1
     if estimator.verbose:
-        print(message)
+        print(f"{message}, {seconds:.3f} s")
     if estimator._no_improvement_count == estimator.n_iter_no_change:
         estimator.patience_exhausted_ = True
         if validation is not None and estimator.early_stopping:

@@ -1,11 +1,13 @@
 """The shared training loop: continuity of warm_start and partial_fit, early stopping,
 divergence, and the batch-size independence of the objective."""
 
+import re
 import warnings
 
 import numpy as np
 import pytest
 from sklearn.base import clone, is_classifier
+from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 
@@ -214,3 +216,20 @@ def test_logistic_objective_matches_sklearn_lbfgs(binary):
         model.fit(X, y)
     np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-3)
     np.testing.assert_allclose(model.intercept_, reference.intercept_, atol=1e-3)
+
+
+def test_verbose_prints_one_line_per_epoch(capsys):
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        LogisticRegression(max_iter=3, verbose=1, random_state=0).fit(X, y)
+        lines = capsys.readouterr().out.splitlines()
+        LogisticRegression(max_iter=2, verbose=1, early_stopping=True, random_state=0).fit(X, y)
+        with_validation = capsys.readouterr().out.splitlines()
+    number = r"-?[0-9.e+-]+"
+    assert len(lines) == 3
+    for epoch, line in enumerate(lines, start=1):
+        assert re.fullmatch(rf"Epoch {epoch}: loss {number}, {number} s", line), line
+    assert len(with_validation) == 2
+    assert re.fullmatch(rf"Epoch 2: loss {number}, validation score {number}, {number} s",
+                        with_validation[1])
