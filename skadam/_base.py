@@ -5,6 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
+from sklearn.callback import CallbackSupportMixin, with_callbacks
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -14,6 +15,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._layout import ParameterLayout
 from ._network import Network
 from ._training import (
+    EpochCallbacks,
     TrainingRun,
     TrainingSet,
     Validation,
@@ -23,11 +25,18 @@ from ._training import (
 )
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
 
+# What scikit-learn's callback machinery keeps on an estimator during a fit.
+_CALLBACK_STATE = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
+
 SOLVERS = {"adam": Adam, "adamw": AdamW, "sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad}
 
 
-class BaseAdamEstimator(BaseEstimator):
+class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
     """Shared machinery; subclasses define the network shape, the loss and the targets.
+
+    Supports scikit-learn's callbacks (``set_callbacks``): a fit is a task whose
+    subtasks are its epochs, so ``ProgressBar`` shows the epochs as they finish, and a
+    callback whose ``on_fit_task_end`` returns True after an epoch stops training there.
 
     Subclass hooks: ``_hidden_layer_sizes()``, ``_activation()``, ``_fit_intercept()``,
     ``_make_loss(n_outputs)``, ``_encode_targets(y, sample_weight, first, classes, dtype)``
@@ -97,6 +106,7 @@ class BaseAdamEstimator(BaseEstimator):
         return self._fit_public(X, y, sample_weight, X_val, y_val, sample_weight_val,
                                 incremental=False)
 
+    @with_callbacks
     def _fit_public(self, X, y, sample_weight, X_val, y_val, sample_weight_val, incremental,
                     classes=None):
         # A call that raises must leave a fitted model as it was: training works on copies
@@ -106,8 +116,12 @@ class BaseAdamEstimator(BaseEstimator):
             return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val,
                              incremental=incremental, classes=classes)
         except BaseException:
+            # The callbacks' own bookkeeping stays, so that they are torn down.
+            callback_state = {key: self.__dict__[key] for key in _CALLBACK_STATE
+                              if key in self.__dict__}
             self.__dict__.clear()
             self.__dict__.update(saved)
+            self.__dict__.update(callback_state)
             raise
 
     def _fit(self, X, y, sample_weight, X_val, y_val, sample_weight_val, *, incremental,
@@ -115,9 +129,11 @@ class BaseAdamEstimator(BaseEstimator):
         run = self._prepare_fit(X, y, sample_weight, X_val, y_val, sample_weight_val,
                                 incremental=incremental, classes=classes)
         n_epochs = 1 if incremental else self.max_iter
-        train(self, run, n_epochs, warn_unconverged=not incremental)
+        callbacks = EpochCallbacks(self, n_epochs, X, y, sample_weight)
+        train(self, run, n_epochs, warn_unconverged=not incremental, callbacks=callbacks)
         if not incremental:
             keep_best_weights(self, run)
+        callbacks.fit_ends()
         return self
 
     def _prepare_fit(self, X, y, sample_weight, X_val, y_val, sample_weight_val, *,

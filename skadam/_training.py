@@ -157,7 +157,52 @@ class _Done:
         return self.value
 
 
-def train(estimator, run, n_epochs, *, warn_unconverged):
+class EpochCallbacks:
+    """scikit-learn's callback hooks for one fit: the fit a task, each epoch a subtask.
+
+    Parameters
+    ----------
+    estimator : BaseAdamEstimator
+        The estimator being fitted; its callbacks (``set_callbacks``, or propagated by a
+        meta-estimator) are set up here.
+    n_epochs : int
+        The most epochs this call may run.
+    X, y, sample_weight : array-like
+        The call's data, passed on to the hooks.
+    """
+
+    def __init__(self, estimator, n_epochs, X, y, sample_weight):
+        self.estimator = estimator
+        self.data = {"X": X, "y": y,
+                     "metadata": None if sample_weight is None else
+                     {"sample_weight": sample_weight}}
+        self.context = estimator._init_callback_context(max_subtasks=n_epochs)
+        self.context.call_on_fit_task_begin(estimator=estimator, **self.data)
+        self.epoch = None
+
+    def epoch_begins(self):
+        """Open the next epoch's subtask."""
+        self.epoch = self.context.subcontext(task_name="epoch")
+        self.epoch.call_on_fit_task_begin(estimator=self.estimator, **self.data)
+
+    def epoch_ends(self, params):
+        """Close the epoch's subtask; return True if a callback asks to stop training."""
+        estimator = self.estimator
+        stop = self.epoch.call_on_fit_task_end(
+            estimator=estimator, **self.data,
+            # A model that predicts with the weights of this epoch's end.
+            reconstruction_attributes=lambda: {"_params": params.copy()},
+        )
+        self.epoch = None
+        return stop
+
+    def fit_ends(self):
+        """Close the fit's task."""
+        self.context.call_on_fit_task_end(estimator=self.estimator, **self.data,
+                                          reconstruction_attributes={})
+
+
+def train(estimator, run, n_epochs, *, warn_unconverged, callbacks=None):
     """Run up to ``n_epochs`` epochs of ``run`` and keep ``estimator``'s history.
 
     ``run`` is a :class:`TrainingRun` bundling the network, loss, optimizer, buffers and
@@ -171,6 +216,8 @@ def train(estimator, run, n_epochs, *, warn_unconverged):
     start_params = params.copy()
     for _ in range(n_epochs):
         started = time.perf_counter()
+        if callbacks is not None:
+            callbacks.epoch_begins()
         np.copyto(start_params, params)
         # Overflow is detected below and reported with advice; numpy's own warnings
         # about it would only repeat that less helpfully.
@@ -181,14 +228,19 @@ def train(estimator, run, n_epochs, *, warn_unconverged):
             )
         if not np.isfinite(epoch_loss):
             record_divergence(estimator, params, start_params, run.state)
+            if callbacks is not None:
+                callbacks.epoch_ends(params)
             return
-        if record_epoch(estimator, run, epoch_loss, time.perf_counter() - started):
+        stop = record_epoch(estimator, run, epoch_loss, time.perf_counter() - started)
+        if callbacks is not None:
+            stop = callbacks.epoch_ends(params) or stop
+        if stop:
             return
     if warn_unconverged:
         warn_max_iter(estimator, n_epochs)
 
 
-def record_divergence(estimator, params, start_params, state, stacklevel=6):
+def record_divergence(estimator, params, start_params, state, stacklevel=7):
     """Stop a run whose loss or gradient became non-finite: back to the epoch's start.
 
     The moments are spoilt by the exploding gradients, so the weights of the epoch's
@@ -208,7 +260,7 @@ def record_divergence(estimator, params, start_params, state, stacklevel=6):
     )
 
 
-def warn_max_iter(estimator, n_epochs, stacklevel=6):
+def warn_max_iter(estimator, n_epochs, stacklevel=7):
     """Warn that ``fit`` used all its epochs while the monitored quantity still improved."""
     warnings.warn(
         f"{type(estimator).__name__}: max_iter={n_epochs} epochs reached before the "

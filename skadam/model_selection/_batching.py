@@ -94,13 +94,17 @@ def _sample_weight_key(estimator, fit_params):
 
 
 def evaluate_group(base_estimator, X, y, candidates, *, train, test, scorer, fit_params,
-                   score_params, return_train_score, error_score, verbose):
+                   score_params, return_train_score, error_score, verbose, caller=None,
+                   contexts=None):
     """Fit and score the grid points of one group on one fold, together when possible.
 
     Returns one result per candidate, in the format of sklearn's ``_fit_and_score``
     (with times and test sample counts), in the order of ``candidates``. A group that
     cannot train together (one point, or a failure of the batched fit) is fitted point
     by point by ``_fit_and_score`` itself, so errors surface as in GridSearchCV.
+    ``contexts`` are the callback tasks of the candidates on this fold (``caller`` the
+    search): points fitted alone report their epochs through them, a group trained
+    together reports each point's task as it begins and ends.
 
     Examples
     --------
@@ -119,23 +123,34 @@ def evaluate_group(base_estimator, X, y, candidates, *, train, test, scorer, fit
     >>> [round(result["test_scores"], 2) for result in results]
     [0.96, 0.92]
     """
+    contexts = contexts or [None] * len(candidates)
     if len(candidates) > 1:
+        for context in contexts:
+            if context is not None:
+                context.call_on_fit_task_begin(estimator=caller)
         try:
-            return _evaluate_together(
+            results = _evaluate_together(
                 base_estimator, X, y, candidates, train=train, test=test, scorer=scorer,
                 fit_params=fit_params, score_params=score_params,
                 return_train_score=return_train_score, error_score=error_score,
             )
         except Exception:
-            pass  # fitted alone below, where each point's error is handled as usual
+            results = None  # fitted alone below, where each error is handled as usual
+        for context in contexts:
+            if context is not None:
+                context.call_on_fit_task_end(estimator=caller)
+        if results is not None:
+            return results
+        contexts = [None] * len(candidates)  # each task has begun and ended once
     return [
         _fit_and_score(
             clone(base_estimator), X, y, scorer=scorer, train=train, test=test,
             verbose=verbose, parameters=parameters, fit_params=fit_params,
             score_params=score_params, return_train_score=return_train_score,
             return_n_test_samples=True, return_times=True, error_score=error_score,
+            caller=caller, callback_ctx=context,
         )
-        for parameters in candidates
+        for parameters, context in zip(candidates, contexts, strict=True)
     ]
 
 

@@ -136,6 +136,14 @@ refit_time_, multimetric_, classes_, n_features_in_, feature_names_in_
         X, y = indexable(X, y)
         params = _check_method_params(X, params=params)
         routed_params = self._get_routed_params_for_fit(params)
+        sample_weight = params.get("sample_weight")
+        callback_data = {"X": X, "y": y, "metadata": None if sample_weight is None
+                         else {"sample_weight": sample_weight}}
+        # The callbacks' task tree is GridSearchCV's: the search, one task per candidate
+        # and split, and the refit.
+        root_context = self._init_callback_context(
+            max_subtasks=1 + (self.refit is not False)
+        ).call_on_fit_task_begin(estimator=self, **callback_data)
         self._checked_cv_orig = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         self._check_input_parameters(X=X, y=y, split_params=routed_params.splitter.split)
         self.n_splits_ = self._checked_cv_orig.get_n_splits(
@@ -154,6 +162,14 @@ refit_time_, multimetric_, classes_, n_features_in_, feature_names_in_
                   f" totalling {len(candidates) * self.n_splits_} fits, in {len(groups)} "
                   f"group{'' if len(groups) == 1 else 's'} trained together")
 
+        search_context = root_context.subcontext(
+            task_name="search", max_subtasks=len(candidates) * self.n_splits_,
+            sequential_subtasks=False)
+        search_context.call_on_fit_task_begin(estimator=self)
+        evaluation_contexts = [
+            search_context.subcontext(task_name="candidate-split-evaluation", task_id=task_id)
+            for task_id in range(len(candidates) * self.n_splits_)
+        ]
         tasks = [(group, split) for group in groups for split in range(len(splits))]
         parallel = Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch)
         group_results = parallel(
@@ -163,10 +179,13 @@ refit_time_, multimetric_, classes_, n_features_in_, feature_names_in_
                 fit_params=routed_params.estimator.fit,
                 score_params=routed_params.scorer.score,
                 return_train_score=self.return_train_score, error_score=self.error_score,
-                verbose=self.verbose,
+                verbose=self.verbose, caller=self,
+                contexts=[evaluation_contexts[index * self.n_splits_ + split]
+                          for index in group],
             )
             for group, split in tasks
         )
+        search_context.call_on_fit_task_end(estimator=self)
         # GridSearchCV's order: candidate by candidate, each over the splits.
         out = [None] * (len(candidates) * self.n_splits_)
         for (group, split), results in zip(tasks, group_results, strict=True):
@@ -192,14 +211,19 @@ refit_time_, multimetric_, classes_, n_features_in_, feature_names_in_
         if self.refit:
             self.best_estimator_ = clone(base_estimator).set_params(
                 **clone(self.best_params_, safe=False))
-            start = time.time()
-            if y is not None:
-                self.best_estimator_.fit(X, y, **routed_params.estimator.fit)
-            else:
-                self.best_estimator_.fit(X, **routed_params.estimator.fit)
-            self.refit_time_ = time.time() - start
+            refit_context = root_context.subcontext(task_name="refit-with-best-params")
+            with refit_context.propagate_callback_context(self.best_estimator_):
+                refit_context.call_on_fit_task_begin(estimator=self, **callback_data)
+                start = time.time()
+                if y is not None:
+                    self.best_estimator_.fit(X, y, **routed_params.estimator.fit)
+                else:
+                    self.best_estimator_.fit(X, **routed_params.estimator.fit)
+                self.refit_time_ = time.time() - start
+            refit_context.call_on_fit_task_end(estimator=self, **callback_data)
             if hasattr(self.best_estimator_, "feature_names_in_"):
                 self.feature_names_in_ = self.best_estimator_.feature_names_in_
         self.scorer_ = scorers._scorers if isinstance(scorers, _MultimetricScorer) else scorers
         self.cv_results_ = results
+        root_context.call_on_fit_task_end(estimator=self, **callback_data)
         return self
