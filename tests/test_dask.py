@@ -62,3 +62,14 @@ def test_incremental_streams_a_dask_array_through_partial_fit(client, binary):
     assert streamed.estimator_.n_iter_ == alone.n_iter_ == -(-len(y) // chunk)
     np.testing.assert_array_equal(streamed.estimator_._params, alone._params)
     assert streamed.score(X_dask, y_dask) == pytest.approx(alone.score(X, y))
+
+
+def test_incremental_passes_validation_data_to_every_call(client, binary):
+    X, y = binary
+    X_dask = da.from_array(X[:240], chunks=(60, X.shape[1]))
+    y_dask = da.from_array(y[:240], chunks=60)
+    model = Incremental(MLPClassifier(hidden_layer_sizes=(8,), early_stopping=True,
+                                      random_state=0), shuffle_blocks=False)
+    model.fit(X_dask, y_dask, classes=[0, 1], X_val=X[240:], y_val=y[240:])
+    assert len(model.estimator_.validation_scores_) == 4
+    assert model.estimator_.best_validation_score_ == max(model.estimator_.validation_scores_)
