@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._interrupt import InterruptGuard, TrainingInterrupted
 from ._layout import ParameterLayout
 from ._network import Network
 from ._training import (
@@ -115,6 +116,8 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         try:
             return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val,
                              incremental=incremental, classes=classes)
+        except TrainingInterrupted:
+            raise  # stopped between two steps: the model keeps what it has trained
         except BaseException:
             # The callbacks' own bookkeeping stays, so that they are torn down.
             callback_state = {key: self.__dict__[key] for key in _CALLBACK_STATE
@@ -130,7 +133,9 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
                                 incremental=incremental, classes=classes)
         n_epochs = 1 if incremental else self.max_iter
         callbacks = EpochCallbacks(self, n_epochs, X, y, sample_weight)
-        train(self, run, n_epochs, warn_unconverged=not incremental, callbacks=callbacks)
+        with InterruptGuard() as interrupt:
+            train(self, run, n_epochs, warn_unconverged=not incremental, callbacks=callbacks,
+                  interrupt=interrupt)
         if not incremental:
             keep_best_weights(self, run)
         callbacks.fit_ends()
@@ -281,6 +286,14 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
             train_part = (X[train_idx], Y[train_idx], y[train_idx], weights[0])
             X_val, y_val, Y_val = X[val_idx], y[val_idx], Y[val_idx]
             sample_weight_val = weights[1]
+        for part, weights in (("training", train_part[3]), ("validation", sample_weight_val)):
+            if weights is not None and not weights.sum() > 0:
+                raise ValueError(
+                    f"The {part} data for early stopping have only zero sample weights, so "
+                    "there is nothing to measure. Pass X_val and y_val (with "
+                    "sample_weight_val) chosen so that both parts weigh something, or more "
+                    "samples of non-zero weight."
+                )
         scorer = None if self.scoring == "loss" else check_scoring(self, self.scoring)
         return train_part, Validation(X_val, y_val, Y_val, sample_weight_val, scorer)
 

@@ -21,6 +21,8 @@ from ._kernels import add_scaled
 from ._stacked_network import StackedNetwork
 from ._training import (
     _shuffled_blocks,
+    check_final_weights,
+    epoch_objective,
     keep_best_weights,
     record_divergence,
     record_epoch,
@@ -112,22 +114,29 @@ def fit_stacked(estimators, X, y, sample_weight=None):
     stack = _Stack(members, np.tile(run.params, (len(members), 1)), None, run.batch_size)
     for _ in range(leader.max_iter):
         started = time.perf_counter()
-        np.copyto(stack.start_params, stack.params)
         stack.totals.fill(0.0)
         with np.errstate(over="ignore", invalid="ignore"):
             stack = _run_stacked_epoch(stack, run, rng)
         seconds = time.perf_counter() - started
+        objectives = [epoch_objective(member, stack.totals[row] / run.data.n_samples)
+                      for row, member in enumerate(stack.members)]
+        diverged = [row for row, objective in enumerate(objectives)
+                    if not np.isfinite(objective)]
+        for row in diverged:
+            member = stack.members[row]
+            record_divergence(member.estimator, stack.params[row],
+                              stack.restore_points[row], member.state, stacklevel=2)
         stopped = [
             row for row, member in enumerate(stack.members)
-            if record_epoch(member.estimator, member, stack.totals[row] / run.data.n_samples,
-                            seconds)
+            if row in diverged or record_epoch(member.estimator, member, objectives[row],
+                                               seconds)
         ]
-        stack = _finish(stack, stopped, rng)
+        stack = _finish(stack, stopped, rng, run, diverged=diverged)
         if not stack.members:
             break
     for member in stack.members:
         warn_max_iter(member.estimator, leader.max_iter, stacklevel=2)
-    _finish(stack, range(len(stack.members)), rng)
+    _finish(stack, range(len(stack.members)), rng, run)
     return estimators
 
 
@@ -138,7 +147,8 @@ class _Stack:
         self.members = members
         self.params = params
         self.grad = np.zeros_like(params)
-        self.start_params = params.copy()  # each row's weights at its epoch's start
+        # Each row's last weights known to give a finite loss (see run_epoch).
+        self.restore_points = params.copy()
         self.totals = np.zeros(len(members))  # each row's weighted loss sum this epoch
         self.alphas = np.array([member.alpha for member in members])
         self.n_rows = n_rows
@@ -157,13 +167,17 @@ class _Stack:
         states = self.states.select(rows) if rows else None
         kept = _Stack([self.members[row] for row in rows], self.params[rows], states,
                       self.n_rows)
-        kept.start_params = self.start_params[rows]
+        kept.restore_points = self.restore_points[rows]
         kept.totals = self.totals[rows]
         return kept
 
 
-def _finish(stack, rows, rng):
-    """End the runs of ``rows``: own buffers, best weights, and the rng a fit leaves."""
+def _finish(stack, rows, rng, run, diverged=()):
+    """End the runs of ``rows``: own buffers, sound and best weights, the rng a fit leaves.
+
+    As after a fit alone, the final weights of a run that did not diverge are checked
+    (:func:`~skadam._training.check_final_weights`) before the best ones are restored.
+    """
     rows = set(rows)
     if not rows:
         return stack
@@ -172,6 +186,11 @@ def _finish(stack, rows, rng):
         estimator = member.estimator
         estimator._params = stack.params[row].copy()
         member.params = estimator._params
+        if row not in diverged:
+            member.batch_size = run.batch_size
+            member.work = member.network.workspace(member.params, None, run.batch_size,
+                                                   member.params.dtype)
+            check_final_weights(estimator, member, stack.restore_points[row], stacklevel=2)
         keep_best_weights(estimator, member)
         if rng is not None:
             estimator._random_state = copy.deepcopy(rng)
@@ -181,12 +200,15 @@ def _finish(stack, rows, rng):
 def _run_stacked_epoch(stack, run, rng):
     """One pass over the data for every run of ``stack``; return the stack that remains."""
     batch_size = run.batch_size
+    rows_done = 0
     for X, Y, weight in _shuffled_blocks(run.data, batch_size, rng):
+        rows_done += X.shape[0]
         for start in range(0, X.shape[0], batch_size):
             stop = min(start + batch_size, X.shape[0])
             batch = (X[start:stop], Y[start:stop], None if weight is None else weight[start:stop])
+            last = rows_done == run.data.n_samples and stop == X.shape[0]
             while stack.members:
-                bad_rows = _train_batch(stack, run.loss, *batch)
+                bad_rows = _train_batch(stack, run.loss, *batch, last=last)
                 if not bad_rows.size:
                     break
                 # A batch is all or nothing: the runs it spoilt stop as they would alone,
@@ -194,16 +216,17 @@ def _run_stacked_epoch(stack, run, rng):
                 for row in bad_rows:
                     member = stack.members[row]
                     record_divergence(member.estimator, stack.params[row],
-                                      stack.start_params[row], member.state, stacklevel=2)
-                stack = _finish(stack, bad_rows, rng)
+                                      stack.restore_points[row], member.state, stacklevel=2)
+                stack = _finish(stack, bad_rows, rng, run, diverged=set(bad_rows.tolist()))
             if not stack.members:
                 return stack
     return stack
 
 
-def _train_batch(stack, loss, X, Y, weight):
+def _train_batch(stack, loss, X, Y, weight, last):
     """One minibatch step of every run; or, if some runs' loss or gradient is not finite,
-    nothing at all and those rows."""
+    nothing at all and those rows. Before the epoch's ``last`` step, the weights become
+    the restore points, as in run_epoch."""
     n_rows = X.shape[0]
     network = stack.network
     raw = network.forward(X)
@@ -227,6 +250,8 @@ def _train_batch(stack, loss, X, Y, weight):
         for row in np.flatnonzero(stack.alphas):
             add_scaled(stack.grad[row, :n_weights], stack.params[row, :n_weights],
                        stack.alphas[row])
+    if last:
+        np.copyto(stack.restore_points, stack.params)
     optimizers = [member.optimizer for member in stack.members]
     bad_rows = stacked_step(optimizers, stack.params, stack.grad, stack.states)
     if not bad_rows.size:

@@ -101,10 +101,13 @@ class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
             if multilabel:
                 found = np.arange(y.shape[1])
             else:
+                if y.dtype == object:
+                    _sorted_labels(y)  # mixed types: a clearer error than "unknown" targets
                 check_classification_targets(y)
-                found = np.unique(y)
+                found = _sorted_labels(y)
             self._multilabel = multilabel
-            self.classes_ = found if classes is None or multilabel else np.unique(classes)
+            self.classes_ = found if classes is None or multilabel else _sorted_labels(
+                np.asarray(classes))
             if not multilabel and len(self.classes_) < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes; the data "
@@ -377,3 +380,15 @@ class RegressorBase(RegressorMixin, BaseAdamEstimator):
         tags.target_tags.single_output = True
         tags.target_tags.positive_only = self.loss == "poisson"
         return tags
+
+
+def _sorted_labels(labels):
+    """The distinct labels in order; labels of types that do not compare are refused."""
+    try:
+        return np.unique(labels)
+    except TypeError as error:
+        types = sorted({type(label).__name__ for label in labels.ravel()})
+        raise TypeError(
+            f"The labels mix types that cannot be ordered ({', '.join(types)}); pass labels "
+            "of one type, for instance y.astype(str)."
+        ) from error

@@ -13,8 +13,11 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
+from ._interrupt import NoGuard, TrainingInterrupted
 from ._kernels import add_scaled
 from ._threads import thread_pool
+
+NO_GUARD = NoGuard()
 
 
 class TrainingSet:
@@ -55,17 +58,25 @@ class Validation:
         return float(self.scorer(estimator, self.X, self.y, sample_weight=self.sample_weight))
 
 
-def run_epoch(network, work, loss, optimizer, state, params, grad, data, batch_size, alpha, rng):
+def run_epoch(network, work, loss, optimizer, state, params, grad, data, batch_size, alpha, rng,
+              restore_point, interrupt=NO_GUARD):
     """One pass over ``data`` in minibatches; return the weighted mean batch loss.
 
-    Returns NaN as soon as a batch loss or gradient is not finite (the caller restores
-    the weights of the epoch's start); ``rng`` is None for no shuffling.
+    Returns NaN as soon as a batch loss or gradient is not finite; the caller then goes
+    back to ``restore_point``, which this pass sets to the weights its last minibatch
+    found a finite loss at, before the last step: weights known to be sound, unlike the
+    ones that step leaves, which the next epoch's first minibatch may find diverged.
+    ``rng`` is None for no shuffling. ``interrupt`` (an
+    :class:`~skadam._interrupt.InterruptGuard`) is checked before every minibatch.
     """
     n_weights = network.layout.n_weights
     weights, grad_weights = params[:n_weights], grad[:n_weights]
     total = 0.0
+    rows_done = 0
     for X, Y, weight in _shuffled_blocks(data, batch_size, rng):
+        rows_done += X.shape[0]
         for start in range(0, X.shape[0], batch_size):
+            interrupt.check()
             stop = min(start + batch_size, X.shape[0])
             X_batch, Y_batch = X[start:stop], Y[start:stop]
             raw = network.forward(work, X_batch)
@@ -86,6 +97,8 @@ def run_epoch(network, work, loss, optimizer, state, params, grad, data, batch_s
                 # A fused loop, with no temporary. Not scipy's BLAS axpy: its thread pool,
                 # distinct from numpy's, would spin on the cores numpy's next product needs.
                 add_scaled(grad_weights, weights, alpha)
+            if rows_done == data.n_samples and stop == X.shape[0]:
+                np.copyto(restore_point, params)
             try:
                 optimizer.step(params, grad, state)
             except ValueError:
@@ -202,7 +215,7 @@ class EpochCallbacks:
                                           reconstruction_attributes={})
 
 
-def train(estimator, run, n_epochs, *, warn_unconverged, callbacks=None):
+def train(estimator, run, n_epochs, *, warn_unconverged, callbacks=None, interrupt=NO_GUARD):
     """Run up to ``n_epochs`` epochs of ``run`` and keep ``estimator``'s history.
 
     ``run`` is a :class:`TrainingRun` bundling the network, loss, optimizer, buffers and
@@ -213,48 +226,72 @@ def train(estimator, run, n_epochs, *, warn_unconverged, callbacks=None):
     when there is validation data, else the training loss); ``fit`` stops then.
     """
     params = run.params
-    start_params = params.copy()
+    restore_point = params.copy()
     for _ in range(n_epochs):
         started = time.perf_counter()
         if callbacks is not None:
             callbacks.epoch_begins()
-        np.copyto(start_params, params)
         # Overflow is detected below and reported with advice; numpy's own warnings
         # about it would only repeat that less helpfully.
-        with np.errstate(over="ignore", invalid="ignore"):
-            epoch_loss = run_epoch(
-                run.network, run.work, run.loss, run.optimizer, run.state, params, run.grad,
-                run.data, run.batch_size, run.alpha, run.rng,
-            )
-        if not np.isfinite(epoch_loss):
-            record_divergence(estimator, params, start_params, run.state)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                epoch_loss = run_epoch(
+                    run.network, run.work, run.loss, run.optimizer, run.state, params,
+                    run.grad, run.data, run.batch_size, run.alpha, run.rng, restore_point,
+                    interrupt,
+                )
+        except TrainingInterrupted:
+            if callbacks is not None:
+                callbacks.epoch_ends(params)
+            raise
+        objective = epoch_objective(run, epoch_loss)
+        if not np.isfinite(objective):
+            record_divergence(estimator, params, restore_point, run.state)
             if callbacks is not None:
                 callbacks.epoch_ends(params)
             return
-        stop = record_epoch(estimator, run, epoch_loss, time.perf_counter() - started)
+        stop = record_epoch(estimator, run, objective, time.perf_counter() - started)
         if callbacks is not None:
             stop = callbacks.epoch_ends(params) or stop
         if stop:
-            return
-    if warn_unconverged:
-        warn_max_iter(estimator, n_epochs)
+            break
+    else:
+        if warn_unconverged:
+            warn_max_iter(estimator, n_epochs)
+    check_final_weights(estimator, run, restore_point)
 
 
-def record_divergence(estimator, params, start_params, state, stacklevel=7):
-    """Stop a run whose loss or gradient became non-finite: back to the epoch's start.
+def check_final_weights(estimator, run, restore_point, stacklevel=7):
+    """Go back to sound weights if the last step of a call left ones that overflow.
 
-    The moments are spoilt by the exploding gradients, so the weights of the epoch's
-    start are kept and the optimizer starts afresh from them; a ConvergenceWarning says
-    what to change.
+    Every step is checked by the next minibatch's loss, except the last one of a call:
+    its weights are checked here on the first minibatch of the data, one forward pass.
     """
-    np.copyto(params, start_params)
+    n_rows = min(run.batch_size, run.data.n_samples)
+    with np.errstate(over="ignore", invalid="ignore"):
+        raw = run.network.forward(run.work, run.data.X[:n_rows])
+        losses = run.loss.per_sample(raw, run.data.Y[:n_rows])
+        sound = np.isfinite(raw).all() and np.isfinite(losses).all()
+    if not sound:
+        record_divergence(estimator, run.params, restore_point, run.state,
+                          stacklevel=stacklevel + 1, epoch=estimator.n_iter_)
+
+
+def record_divergence(estimator, params, restore_point, state, stacklevel=7, epoch=None):
+    """Stop a run whose loss or gradient became non-finite: back to sound weights.
+
+    ``restore_point`` holds the last weights known to give a finite loss (see
+    :func:`run_epoch`). The moments are spoilt by the exploding gradients, so the
+    optimizer starts afresh from those weights; a ConvergenceWarning says what to change.
+    """
+    np.copyto(params, restore_point)
     _reset_state(state)
     warnings.warn(
         f"{type(estimator).__name__}: the training loss became non-finite in epoch "
-        f"{estimator.n_iter_ + 1}; training stopped, the weights of the epoch's "
-        "start were kept and the optimizer's state reset. Lower the solver's "
-        "learning rate (e.g. "
-        "solver=Adam(learning_rate=1e-4)), scale the features, or raise alpha.",
+        f"{estimator.n_iter_ + 1 if epoch is None else epoch}; training stopped, the last "
+        "weights that gave a finite loss were kept and the optimizer's state reset. Lower "
+        "the solver's learning rate (e.g. solver=Adam(learning_rate=1e-4)), scale the "
+        "features, or raise alpha.",
         ConvergenceWarning,
         stacklevel=stacklevel,  # the user's fit or partial_fit call
     )
@@ -278,20 +315,30 @@ def keep_best_weights(estimator, run):
         np.copyto(run.params, best)
 
 
+def epoch_objective(run, epoch_loss):
+    """The training objective of an epoch: its mean batch loss plus the L2 penalty.
+
+    With finite weights the penalty can still overflow: the caller treats a non-finite
+    objective as divergence, like a non-finite loss.
+    """
+    if run.alpha > 0:
+        weights = run.params[: run.network.layout.n_weights]
+        with np.errstate(over="ignore"):
+            epoch_loss += 0.5 * run.alpha * float(np.dot(weights, weights))
+    return epoch_loss
+
+
 def record_epoch(estimator, run, epoch_loss, seconds):
     """Book a finished epoch in ``estimator``'s history; return True when patience ran out.
 
-    ``epoch_loss`` is the mean batch loss of the epoch (the penalty is added here) and
-    ``seconds`` its training time, for the ``verbose`` line. Scores
+    ``epoch_loss`` is the epoch's objective (:func:`epoch_objective`) and ``seconds`` its
+    training time, for the ``verbose`` line. Scores
     the validation data if any, remembers the best weights, counts epochs without
     improvement and, when they reach ``n_iter_no_change``, sets ``patience_exhausted_``
     and (with early stopping on validation data) restores the best weights. Shared by
     every loop that trains a model, so all of them stop at the same epoch.
     """
     params, validation = run.params, run.validation
-    if run.alpha > 0:
-        weights = params[: run.network.layout.n_weights]
-        epoch_loss += 0.5 * run.alpha * float(np.dot(weights, weights))
     estimator.n_iter_ += 1
     estimator.t_ += run.data.n_samples
     estimator.loss_curve_.append(epoch_loss)

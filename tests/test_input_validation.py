@@ -30,8 +30,20 @@ def _bad_calls(X, y):
     weights = np.ones(len(y))
     negative, nan_weights = weights.copy(), weights.copy()
     negative[0], nan_weights[1] = -1.0, np.nan
+    y_inf = y.astype(float).copy()
+    y_inf[4] = np.inf
+    inf_weights = weights.copy()
+    inf_weights[2] = np.inf
+    X_text = X.astype(object)
+    X_text[1, 0] = "seven"
     return {
         "nan in X": (("fit", X_nan, y), {}, "NaN"),
+        "inf in y": (("fit", X, y_inf), {}, "infinity"),
+        "inf weight": (("fit", X, y), {"sample_weight": inf_weights}, "infinity"),
+        "empty": (("fit", X[:0], y[:0]), {}, "0 sample"),
+        "1-D X": (("fit", X[:, 0], y), {}, "Expected 2D array"),
+        "text in X": (("fit", X_text, y), {}, "could not convert string to float"),
+        "empty partial_fit": (("partial_fit", X[:0], y[:0]), {}, "0 sample"),
         "inf in X": (("fit", X_inf, y), {}, "infinity"),
         "nan in y": (("fit", X, y_nan), {}, "NaN"),
         "rows differ": (("fit", X, y[:-1]), {}, "inconsistent numbers of samples"),
@@ -134,3 +146,99 @@ def test_an_error_during_training_restores_the_model(digits):
     with pytest.raises(RuntimeError, match="scorer failed"):
         model.fit(X, y, X_val=X_val, y_val=y_val)
     assert _fitted_state(model) == before
+
+
+PREDICT_CASES = {
+    "nan": (lambda X: np.where(np.arange(X.shape[1]) == 0, np.nan, X), "NaN"),
+    "features": (lambda X: X[:, :-1], "features"),
+    "empty": (lambda X: X[:0], "0 sample"),
+    "1-D": (lambda X: X[:, 0], "Expected 2D array"),
+}
+
+
+@pytest.mark.parametrize("case", list(PREDICT_CASES))
+@pytest.mark.parametrize("data", ESTIMATORS, indirect=True, ids=lambda e: type(e).__name__)
+def test_bad_input_to_predict_raises_and_changes_nothing(data, case):
+    model, X, y = data
+    model.fit(X, y)
+    before = pickle.dumps(model)
+    make_bad, message = PREDICT_CASES[case]
+    methods = ["predict"] + (["predict_proba", "predict_log_proba", "score"]
+                             if is_classifier(model) else ["score"])
+    for method in methods:
+        arguments = (make_bad(X), y) if method == "score" else (make_bad(X),)
+        with pytest.raises(ValueError, match=message):
+            getattr(model, method)(*arguments)
+    assert pickle.dumps(model) == before
+    assert np.isfinite(np.asarray(model.predict(X), dtype=float)).all()
+
+
+@pytest.mark.parametrize("data", ESTIMATORS, indirect=True, ids=lambda e: type(e).__name__)
+def test_bad_validation_data_raises_and_changes_nothing(data):
+    model, X, y = data
+    model.set_params(early_stopping=True).fit(X, y)
+    before = pickle.dumps(model)
+    X_val = X[:20].copy()
+    X_val[3, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        model.fit(X, y, X_val=X_val, y_val=y[:20])
+    with pytest.raises(ValueError, match="features"):
+        model.fit(X, y, X_val=X[:20, :-1], y_val=y[:20])
+    with pytest.raises(ValueError, match="Pass both X_val and y_val"):
+        model.fit(X, y, X_val=X[:20])
+    assert pickle.dumps(model) == before
+
+
+@pytest.mark.parametrize("labels", [
+    np.array(["no", "yes"]), np.array([False, True]), np.array(["cat", "dog"], dtype=object),
+    np.array([-1.0, 2.0]),
+], ids=["str", "bool", "object", "float"])
+def test_labels_of_any_one_type(labels, binary):
+    X, y = binary
+    model = LogisticRegression(max_iter=3, random_state=0).fit(X, labels[y])
+    assert model.classes_.tolist() == labels.tolist()
+    assert set(model.predict(X).tolist()) <= set(labels.tolist())
+    streaming = MLPClassifier(hidden_layer_sizes=(3,), random_state=0)
+    streaming.partial_fit(X, labels[y], classes=labels)
+    assert streaming.classes_.tolist() == labels.tolist()
+
+
+def test_labels_of_mixed_types_are_refused_clearly(binary):
+    X, y = binary
+    mixed = np.array(["cat", 3], dtype=object)[y]
+    with pytest.raises(TypeError, match=r"mix types that cannot be ordered \(int, str\)"):
+        LogisticRegression().fit(X, mixed)
+
+
+def test_classes_that_disagree_with_the_first_call(binary):
+    X, y = binary
+    model = MLPClassifier(hidden_layer_sizes=(3,), random_state=0)
+    model.partial_fit(X, y, classes=[0, 1])
+    before = pickle.dumps(model)
+    with pytest.raises(ValueError, match=r"classes=\[0, 1, 2\] differs"):
+        model.partial_fit(X, y, classes=[0, 1, 2])
+    assert pickle.dumps(model) == before
+
+
+def test_one_sample(regression):
+    X, Y = regression
+    model = LinearRegression(max_iter=3, random_state=0).fit(X[:1], Y[:1, 0])
+    assert np.isfinite(model.predict(X)).all()
+    with pytest.raises(ValueError, match="could not hold out validation_fraction"):
+        LinearRegression(early_stopping=True).fit(X[:1], Y[:1, 0])
+
+
+def test_bad_input_to_a_search_names_the_problem(binary):
+    from sklearn.exceptions import FitFailedWarning
+
+    from skadam.model_selection import BatchedGridSearchCV
+
+    X, y = binary
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    search = BatchedGridSearchCV(LogisticRegression(solver=Adam(), max_iter=3),
+                                 {"solver__learning_rate": [0.1, 0.01]}, cv=2)
+    with pytest.warns(FitFailedWarning), pytest.raises(ValueError, match="NaN"):
+        search.fit(X_nan, y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        search.fit(X, y[:-1])

@@ -1,0 +1,161 @@
+"""Nothing lost: interrupts, divergence, pickling mid-training, threads, random states."""
+
+import copy
+import pickle
+import signal
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+
+from skadam import LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor
+from skadam.optim import SGD, Adam
+
+ESTIMATORS = [
+    LogisticRegression(max_iter=6, random_state=0),
+    MLPClassifier(hidden_layer_sizes=(7,), max_iter=6, random_state=0),
+    LinearRegression(max_iter=6, random_state=0),
+    MLPRegressor(hidden_layer_sizes=(7,), max_iter=6, random_state=0),
+]
+IDS = [type(estimator).__name__ for estimator in ESTIMATORS]
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def _data(estimator, binary, regression):
+    if is_classifier(estimator):
+        return binary
+    X, Y = regression
+    return X, Y[:, 0]
+
+
+def _state(model):
+    """Everything a continued fit depends on, as comparable values."""
+    optimizer_state = model.optimizer_state_
+    return (model._params.tobytes(), optimizer_state.t,
+            [getattr(optimizer_state, name).tobytes() for name in optimizer_state.buffer_names],
+            list(model.loss_curve_), model.n_iter_, model.t_,
+            pickle.dumps(model._random_state.get_state()))
+
+
+class _SigintAfter:
+    """A callback that sends this process Ctrl-C at the end of epoch ``n`` (``times`` times)."""
+
+    def __init__(self, n, times=1):
+        self.n, self.times = n, times
+
+    def setup(self, estimator, context):
+        self.epochs = 0
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context, **hook_arguments):
+        pass
+
+    def on_fit_task_end(self, estimator, context, **hook_arguments):
+        if context.task_name == "epoch":
+            self.epochs += 1
+            if self.epochs == self.n:
+                for _ in range(self.times):
+                    signal.raise_signal(signal.SIGINT)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_ctrl_c_keeps_the_last_completed_step(estimator, binary, regression):
+    X, y = _data(estimator, binary, regression)
+    model = clone(estimator).set_params(max_iter=50).set_callbacks(_SigintAfter(2))
+    with pytest.raises(KeyboardInterrupt, match="last completed minibatch step"):
+        model.fit(X, y)
+    # The interrupt arrived after epoch 2 and stopped training before the next step:
+    # the model is the one of two epochs, with its optimizer state, and usable.
+    two_epochs = clone(estimator).set_params(max_iter=2).fit(X, y)
+    assert model.n_iter_ == 2
+    assert _state(model)[:6] == _state(two_epochs)[:6]
+    assert np.isfinite(model.predict(X).astype(float)).all()
+    if is_classifier(model):
+        model.partial_fit(X, y)
+    else:
+        model.partial_fit(X, y)
+    assert model.n_iter_ == 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_second_ctrl_c_stops_at_once_and_restores_the_model(binary):
+    X, y = binary
+    model = LogisticRegression(max_iter=3, random_state=0, warm_start=True).fit(X, y)
+    before = _state(model)
+    model.set_callbacks(_SigintAfter(1, times=2))
+    with pytest.raises(KeyboardInterrupt) as raised:
+        model.fit(X, y)
+    assert "last completed" not in str(raised.value)
+    assert _state(model) == before
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_divergence_never_leaves_nan_in_the_model(estimator, binary, regression):
+    X, y = _data(estimator, binary, regression)
+    X = X * 1e6  # badly scaled features
+    if not is_classifier(estimator):
+        y = y * 1e12  # and targets
+    model = clone(estimator).set_params(solver=SGD(learning_rate=1e8), batch_size=16,
+                                        max_iter=20)
+    with pytest.warns(ConvergenceWarning, match="non-finite.*Lower the solver's learning rate"):
+        model.fit(X, y)
+    assert np.isfinite(model._params).all()
+    for name in model.optimizer_state_.buffer_names:
+        assert np.isfinite(getattr(model.optimizer_state_, name)).all()
+    assert np.isfinite(model.loss_curve_).all()
+    assert np.isfinite(model.predict(X).astype(float)).all() or is_classifier(model)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+@pytest.mark.parametrize("duplicate", [
+    lambda model: pickle.loads(pickle.dumps(model)), copy.deepcopy,
+], ids=["pickle", "deepcopy"])
+def test_a_copy_mid_training_continues_bit_for_bit(estimator, duplicate, binary, regression):
+    X, y = _data(estimator, binary, regression)
+    chunks = np.array_split(np.arange(len(y)), 6)
+    extra = {"classes": np.unique(y)} if is_classifier(estimator) else {}
+    straight = clone(estimator).set_params(solver=Adam(learning_rate=0.01))
+    resumed = clone(straight)
+    for index, chunk in enumerate(chunks):
+        straight.partial_fit(X[chunk], y[chunk], **extra)
+        resumed.partial_fit(X[chunk], y[chunk], **extra)
+        if index == 2:
+            resumed = duplicate(resumed)
+    assert _state(resumed) == _state(straight)
+    np.testing.assert_array_equal(resumed.predict(X), straight.predict(X))
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_same_random_state_same_model(estimator, binary, regression):
+    X, y = _data(estimator, binary, regression)
+    first = clone(estimator).set_params(early_stopping=True).fit(X, y)
+    second = clone(estimator).set_params(early_stopping=True).fit(X, y)
+    assert _state(first) == _state(second)
+    assert first.validation_scores_ == second.validation_scores_
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_predictions_from_many_threads_equal_serial_ones(estimator, binary, regression):
+    X, y = _data(estimator, binary, regression)
+    model = clone(estimator).fit(X, y)
+    method = model.predict_proba if is_classifier(model) else model.predict
+    # Different sizes, so that calls that shared buffers would overwrite each other.
+    parts = [X[: 50 + 10 * index] for index in range(16)]
+    serial = [method(part) for part in parts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(5):
+            concurrent = list(pool.map(method, parts))
+            for got, expected in zip(concurrent, serial, strict=True):
+                np.testing.assert_array_equal(got, expected)
