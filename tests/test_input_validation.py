@@ -79,6 +79,8 @@ def test_bad_input_raises_and_leaves_the_fitted_model_unchanged(data, case):
             getattr(model, method)(X_bad, y_bad, **extra, **kwargs)
     model.set_params(**original)  # undo what set_params itself was asked to change
     assert pickle.dumps(model) == before
+    model.partial_fit(X, y)  # and it keeps working
+    assert np.isfinite(np.asarray(model.predict(X), dtype=float)).all()
 
 
 def test_partial_fit_refuses_unseen_labels_and_keeps_the_model(binary):
