@@ -28,7 +28,7 @@
     SKADAM_CLONES static void NAME(                                                        \
         T *restrict p, const T *restrict g, T *restrict m, T *restrict v,                 \
         T *restrict v_max, Py_ssize_t n, Py_ssize_t n_decayed, T beta_1, T beta_2,        \
-        T step_size, T epsilon, T shrink)                                                 \
+        T step_size, T epsilon, T epsilon_root, T shrink)                                 \
     {                                                                                      \
         const T one_minus_beta_1 = (T)1 - beta_1, one_minus_beta_2 = (T)1 - beta_2;       \
         if (shrink != (T)1) {                                                              \
@@ -41,7 +41,7 @@
                 const T vi = beta_2 * v[i] + (gi * gi) * one_minus_beta_2;                 \
                 m[i] = mi;                                                                 \
                 v[i] = vi;                                                                 \
-                p[i] -= step_size * (mi / (SQRT(vi) + epsilon));                           \
+                p[i] -= step_size * (mi / (SQRT(vi + epsilon_root) + epsilon));             \
             }                                                                              \
         } else {                                                                           \
             for (Py_ssize_t i = 0; i < n; i++) {                                           \
@@ -52,7 +52,7 @@
                 m[i] = mi;                                                                 \
                 v[i] = vi;                                                                 \
                 v_max[i] = wi;                                                             \
-                p[i] -= step_size * (mi / (SQRT(wi) + epsilon));                           \
+                p[i] -= step_size * (mi / (SQRT(wi + epsilon_root) + epsilon));             \
             }                                                                              \
         }                                                                                  \
     }
@@ -144,29 +144,34 @@ read_row_values(PyObject *obj, Py_ssize_t k, double *out, const char *name)
 }
 
 PyDoc_STRVAR(adam_doc,
-"adam(params, grad, m, v, v_max, beta_1, beta_2, step_size, epsilon, shrink, n_decayed)\n"
+"adam(params, grad, m, v, v_max, beta_1, beta_2, step_size, epsilon, epsilon_root, shrink,\n"
+"     n_decayed)\n"
 "--\n\n"
 "One Adam step in place: params[:n_decayed] *= shrink, then\n"
 "m = beta_1*m + (1-beta_1)*g, v = beta_2*v + (1-beta_2)*g*g,\n"
-"params -= step_size * m / (sqrt(v or max(v_max, v)) + epsilon).\n"
-"v_max is None, or the AMSGrad running maximum, updated in place.\n"
+"params -= step_size * m / (sqrt(w + epsilon_root) + epsilon), with w = v, or\n"
+"w = max(v_max, v) for AMSGrad.\n"
+"v_max is None, or the AMSGrad running maximum of the raw v, updated in place.\n"
+"With epsilon_root = 0 the step is exactly the one without it (v + 0 == v for v >= 0).\n"
 "params may also be a 2-D stack of independent runs, one per row, with every buffer of\n"
-"its shape; each of the five hyperparameters is then a number for all rows or a float64\n"
+"its shape; each of the six hyperparameters is then a number for all rows or a float64\n"
 "vector with one value per row.");
 
 static PyObject *
 adam(PyObject *self, PyObject *args)
 {
-    PyObject *objects[5], *hyper_objects[5];
+    enum { N_HYPER = 6 };
+    PyObject *objects[5], *hyper_objects[N_HYPER];
     Py_ssize_t n_decayed;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOOn", &objects[0], &objects[1], &objects[2],
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOn", &objects[0], &objects[1], &objects[2],
                           &objects[3], &objects[4], &hyper_objects[0], &hyper_objects[1],
                           &hyper_objects[2], &hyper_objects[3], &hyper_objects[4],
-                          &n_decayed)) {
+                          &hyper_objects[5], &n_decayed)) {
         return NULL;
     }
     static const char *names[5] = {"params", "grad", "m", "v", "v_max"};
-    static const char *hyper_names[5] = {"beta_1", "beta_2", "step_size", "epsilon", "shrink"};
+    static const char *hyper_names[N_HYPER] = {"beta_1", "beta_2", "step_size", "epsilon",
+                                               "epsilon_root", "shrink"};
     Py_buffer views[5];
     int n_views = objects[4] == Py_None ? 4 : 5, acquired = 0;
     double *hyper = NULL;
@@ -204,19 +209,20 @@ adam(PyObject *self, PyObject *args)
     }
     Py_ssize_t n_rows = views[0].ndim == 2 ? views[0].shape[0] : 1;
     Py_ssize_t n = views[0].ndim == 2 ? views[0].shape[1] : views[0].shape[0];
-    hyper = PyMem_Malloc(5 * (n_rows > 0 ? n_rows : 1) * sizeof(double));
+    hyper = PyMem_Malloc(N_HYPER * (n_rows > 0 ? n_rows : 1) * sizeof(double));
     if (hyper == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    for (int h = 0; h < 5; h++) {
+    for (int h = 0; h < N_HYPER; h++) {
         if (read_row_values(hyper_objects[h], n_rows, hyper + h * n_rows, hyper_names[h]) < 0) {
             goto done;
         }
     }
     n_decayed = n_decayed < 0 ? 0 : (n_decayed > n ? n : n_decayed);
     const double *b1 = hyper, *b2 = hyper + n_rows, *step = hyper + 2 * n_rows,
-                 *eps = hyper + 3 * n_rows, *shrink = hyper + 4 * n_rows;
+                 *eps = hyper + 3 * n_rows, *eps_root = hyper + 4 * n_rows,
+                 *shrink = hyper + 5 * n_rows;
     int dbl = is_double(&views[0]);
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t r = 0; r < n_rows; r++) {
@@ -224,13 +230,13 @@ adam(PyObject *self, PyObject *args)
             double *base[5];
             for (int i = 0; i < n_views; i++) base[i] = (double *)views[i].buf + r * n;
             adam_f64(base[0], base[1], base[2], base[3], n_views == 5 ? base[4] : NULL, n,
-                     n_decayed, b1[r], b2[r], step[r], eps[r], shrink[r]);
+                     n_decayed, b1[r], b2[r], step[r], eps[r], eps_root[r], shrink[r]);
         } else {
             float *base[5];
             for (int i = 0; i < n_views; i++) base[i] = (float *)views[i].buf + r * n;
             adam_f32(base[0], base[1], base[2], base[3], n_views == 5 ? base[4] : NULL, n,
                      n_decayed, (float)b1[r], (float)b2[r], (float)step[r], (float)eps[r],
-                     (float)shrink[r]);
+                     (float)eps_root[r], (float)shrink[r]);
         }
     }
     Py_END_ALLOW_THREADS

@@ -18,7 +18,8 @@ def _rng():
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("amsgrad", [False, True])
 @pytest.mark.parametrize("n_decayed", [0, 7, 20])
-def test_adam_matches_the_update_equations(dtype, amsgrad, n_decayed):
+@pytest.mark.parametrize("eps_root", [0.0, 0.5])
+def test_adam_matches_the_update_equations(dtype, amsgrad, n_decayed, eps_root):
     rng = _rng()
     p, g = rng.standard_normal(20).astype(dtype), rng.standard_normal(20).astype(dtype)
     m = rng.standard_normal(20).astype(dtype)
@@ -29,10 +30,11 @@ def test_adam_matches_the_update_equations(dtype, amsgrad, n_decayed):
     expected_m = b1 * m + (1 - b1) * g.astype(np.float64)
     expected_v = b2 * v + (1 - b2) * g.astype(np.float64) ** 2
     expected_v_max = np.maximum(v_max, expected_v)
-    denominator = np.sqrt(expected_v_max if amsgrad else expected_v) + eps
+    denominator = np.sqrt((expected_v_max if amsgrad else expected_v) + eps_root) + eps
     expected_p -= step * expected_m / denominator
 
-    kernels.adam(p, g, m, v, v_max if amsgrad else None, b1, b2, step, eps, shrink, n_decayed)
+    kernels.adam(p, g, m, v, v_max if amsgrad else None, b1, b2, step, eps, eps_root, shrink,
+                 n_decayed)
 
     for got, expected in [(p, expected_p), (m, expected_m), (v, expected_v)]:
         assert got.dtype == dtype
@@ -50,7 +52,7 @@ def test_adam_on_stacked_runs_equals_each_run_alone(dtype, amsgrad):
     arrays = [rng.standard_normal((k, n)).astype(dtype) for _ in range(3)]
     arrays += [rng.random((k, n)).astype(dtype) for _ in range(2)]
     hyper = [rng.uniform(0.5, 0.99, k), rng.uniform(0.9, 0.999, k), rng.uniform(0, 0.1, k),
-             rng.uniform(0, 1e-3, k), rng.uniform(0.9, 1, k)]
+             rng.uniform(0, 1e-3, k), rng.uniform(0, 1e-3, k), rng.uniform(0.9, 1, k)]
     alone = [a.copy() for a in arrays]
     for row in range(k):
         p, g, m, v, v_max = (a[row] for a in alone)
@@ -64,13 +66,35 @@ def test_adam_on_stacked_runs_equals_each_run_alone(dtype, amsgrad):
     # A number stands for the same value on every row.
     scalar = [a.copy() for a in alone]
     vector = [a.copy() for a in alone]
-    kernels.adam(*scalar[:4], None, 0.9, 0.999, 1e-3, 1e-8, 1.0, 0)
-    kernels.adam(*vector[:4], None, np.full(k, 0.9), 0.999, np.full(k, 1e-3), 1e-8, 1.0, 0)
+    kernels.adam(*scalar[:4], None, 0.9, 0.999, 1e-3, 1e-8, 1e-6, 1.0, 0)
+    kernels.adam(*vector[:4], None, np.full(k, 0.9), 0.999, np.full(k, 1e-3), 1e-8,
+                 np.full(k, 1e-6), 1.0, 0)
     for a, b in zip(scalar, vector, strict=True):
         np.testing.assert_array_equal(a, b)
 
     with pytest.raises(ValueError, match="one value per row of params"):
-        kernels.adam(*arrays[:4], None, np.full(k + 1, 0.9), 0.999, 1e-3, 1e-8, 1.0, 0)
+        kernels.adam(*arrays[:4], None, np.full(k + 1, 0.9), 0.999, 1e-3, 1e-8, 0.0, 1.0, 0)
+    with pytest.raises(ValueError, match="epsilon_root must be .* one value per row"):
+        kernels.adam(*arrays[:4], None, 0.9, 0.999, 1e-3, 1e-8, np.zeros(k - 1), 1.0, 0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_with_zero_eps_root_steps_exactly_as_without_it(dtype, amsgrad):
+    # v + 0 == v for v >= 0, so eps_root = 0 changes no bit of the step.
+    rng = _rng()
+    p, g, m = (rng.standard_normal(50).astype(dtype) for _ in range(3))
+    v, v_max = rng.random(50).astype(dtype), 2 * rng.random(50).astype(dtype)
+    v[:5] = 0.0
+    g[:3] = 0.0
+    m[:3] = 0.0
+    new_v = dtype(0.99) * v + (g * g) * (dtype(1) - dtype(0.99))
+    second = np.maximum(v_max, new_v) if amsgrad else new_v
+    new_m = dtype(0.8) * m + (dtype(1) - dtype(0.8)) * g
+    expected = p - dtype(0.01) * (new_m / (np.sqrt(second) + dtype(1e-3)))
+    kernels.adam(p, g, m, v, v_max if amsgrad else None, 0.8, 0.99, 0.01, 1e-3, 0.0, 1.0, 0)
+    np.testing.assert_array_equal(v, new_v)
+    np.testing.assert_array_equal(p, expected)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -139,12 +163,12 @@ def test_sigmoid_cross_entropy(dtype, n_outputs):
 def test_kernels_refuse_arrays_they_cannot_read_or_write():
     x = np.zeros(4)
     with pytest.raises(ValueError, match="grad must be .* of params' shape and dtype"):
-        kernels.adam(x, np.zeros(3), np.zeros(4), np.zeros(4), None, 0.9, 0.9, 1, 0, 1, 0)
+        kernels.adam(x, np.zeros(3), np.zeros(4), np.zeros(4), None, 0.9, 0.9, 1, 0, 0, 1, 0)
     with pytest.raises(ValueError, match="grad must be .* of params' shape and dtype"):
         kernels.adam(x, np.zeros(4, np.float32), np.zeros(4), np.zeros(4), None,
-                     0.9, 0.9, 1, 0, 1, 0)
+                     0.9, 0.9, 1, 0, 0, 1, 0)
     with pytest.raises(ValueError, match="must not share memory"):
-        kernels.adam(x, np.zeros(4), x, np.zeros(4), None, 0.9, 0.9, 1, 0, 1, 0)
+        kernels.adam(x, np.zeros(4), x, np.zeros(4), None, 0.9, 0.9, 1, 0, 0, 1, 0)
     with pytest.raises(ValueError, match="C-contiguous"):
         kernels.add_scaled(np.zeros(8)[::2], x, 1.0)
     with pytest.raises(ValueError, match="float64 or float32"):

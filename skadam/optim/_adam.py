@@ -1,6 +1,7 @@
 """Adam (Kingma & Ba, 2015), its AMSGrad variant (Reddi et al., 2018) and AdamW."""
 
 import math
+import operator
 from numbers import Real
 
 import numpy as np
@@ -20,10 +21,13 @@ class Adam(Optimizer):
         v = beta_2 * v + (1 - beta_2) * g**2           # second moment (RMSprop)
         m_hat = m / (1 - beta_1**t)                    # undo the bias towards zero
         v_hat = v / (1 - beta_2**t)
-        params -= learning_rate * m_hat / (sqrt(v_hat) + epsilon)
+        params -= learning_rate * m_hat / (sqrt(v_hat + epsilon_root) + epsilon)
 
     ``epsilon`` is added after the bias correction, as in the paper and in
-    ``torch.optim.Adam``; both start from zero moments.
+    ``torch.optim.Adam``; both start from zero moments. ``epsilon_root``, zero by
+    default, goes inside the square root, as optax's ``eps_root``: ``epsilon=0`` with
+    ``epsilon_root > 0`` gives the form ``learning_rate * m_hat / sqrt(v_hat +
+    epsilon_root)``, whose step is a smooth function of ``v`` even at ``v = 0``.
 
     Parameters
     ----------
@@ -35,13 +39,20 @@ class Adam(Optimizer):
         Decay rate of the second-moment average, in [0, 1).
     epsilon : float, default=1e-8
         Added to the denominator for numerical stability, >= 0.
+    epsilon_root : float, default=0.0
+        Added to ``v_hat`` inside the square root, >= 0 (optax's ``eps_root``). The
+        denominator is then at least ``sqrt(epsilon_root)`` and the step differentiable
+        in ``v`` at zero; a value acts about as an ``epsilon`` of its square root would
+        (1e-8 inside is about 1e-4 outside).
     amsgrad : bool, default=False
         Divide by the running maximum of ``v`` instead of ``v`` (AMSGrad, Reddi et al.,
         2018), so the effective step size never grows; the maximum is taken over the
-        raw ``v`` and bias-corrected like it, as in torch.
+        raw ``v`` and bias-corrected like it, as in torch, before ``epsilon_root`` is
+        added.
     bias_correction : bool, default=True
         Apply the ``1 - beta**t`` corrections. ``False`` gives the textbook form
-        ``learning_rate * m / (sqrt(v) + epsilon)``, whose first steps are small.
+        ``learning_rate * m / (sqrt(v + epsilon_root) + epsilon)``, whose first steps are
+        small.
 
     See Also
     --------
@@ -66,6 +77,14 @@ class Adam(Optimizer):
     ...                               Adam().init_state(params))
     >>> params
     array([-0.01,  0.01, -0.01])
+
+    With ``epsilon_root`` a gradient of the order of its square root moves less:
+
+    >>> params = np.zeros(2)
+    >>> opt = Adam(learning_rate=0.01, epsilon=0.0, epsilon_root=1e-8)
+    >>> opt.step(params, np.array([1.0, 1e-4]), opt.init_state(params))
+    >>> params.round(6)  # 0.01 * g / sqrt(g**2 + 1e-8)
+    array([-0.01    , -0.007071])
     """
 
     _parameter_constraints = {
@@ -73,6 +92,7 @@ class Adam(Optimizer):
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="left")],
+        "epsilon_root": [Interval(Real, 0, None, closed="left")],
         "amsgrad": ["boolean"],
         "bias_correction": ["boolean"],
     }
@@ -84,6 +104,7 @@ class Adam(Optimizer):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        epsilon_root=0.0,
         amsgrad=False,
         bias_correction=True,
     ):
@@ -91,6 +112,7 @@ class Adam(Optimizer):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.epsilon_root = epsilon_root
         self.amsgrad = amsgrad
         self.bias_correction = bias_correction
 
@@ -138,15 +160,15 @@ class Adam(Optimizer):
         >>> params
         array([-0.5])
         """
-        beta_1, beta_2, step_size, epsilon, shrink = self._coefficients(state.t, learning_rate)
+        coefficients = self._coefficients(state.t, learning_rate)
         n_decayed, amsgrad = state.n_decayed, self.amsgrad
         if np.may_share_memory(grad, params):  # the kernel reads and writes disjoint arrays
             grad = grad.copy()
 
         def update_part(start, views):
             p, g, m, v, *v_max = views
-            kernels.adam(p, g, m, v, v_max[0] if amsgrad else None, beta_1, beta_2,
-                         step_size, epsilon, shrink, n_decayed - start)
+            kernels.adam(p, g, m, v, v_max[0] if amsgrad else None, *coefficients,
+                         n_decayed - start)
 
         buffers = (state.m, state.v, state.v_max) if amsgrad else (state.m, state.v)
         # One fused compiled loop: a dozen NumPy passes would each stream the buffers again.
@@ -159,44 +181,64 @@ class Adam(Optimizer):
             # Fixed for the life of the stack: read from the optimizers once, not per step.
             kinds = {(type(opt), opt.amsgrad, opt.bias_correction) for opt in optimizers}
             hyperparameters = stacked.cache["adam"] = False if len(kinds) > 1 else tuple(
-                np.array(column) for column in zip(*(
-                    (float(opt.beta_1), float(opt.beta_2), float(opt.epsilon),
-                     opt._decoupled_weight_decay()) for opt in optimizers), strict=True))
+                np.array(column) for column in zip(
+                    *(opt._hyperparameters() for opt in optimizers), strict=True))
         if hyperparameters is False:  # different buffers or formulas: row by row
             return super()._update_rows(optimizers, params, grad, stacked, learning_rates)
         t = np.array([state.t for state in stacked.states], dtype=np.float64)
         coefficients = _coefficients(*hyperparameters, optimizers[0].bias_correction, t,
-                                     learning_rates, np.sqrt)
+                                     learning_rates, np.sqrt, _power_per_row)
         buffers = stacked.buffers
         # The rows are independent runs: one compiled call steps them all, each with its
         # own coefficients.
         kernels.adam(params, grad, buffers["m"], buffers["v"], buffers.get("v_max"),
                      *coefficients, stacked.states[0].n_decayed)
 
+    def _hyperparameters(self):
+        """``(beta_1, beta_2, epsilon, epsilon_root, decay)`` as floats."""
+        return (float(self.beta_1), float(self.beta_2), float(self.epsilon),
+                float(self.epsilon_root), self._decoupled_weight_decay())
+
     def _coefficients(self, t, learning_rate):
-        """``(beta_1, beta_2, step_size, epsilon, shrink)`` of step ``t`` for the kernel."""
-        return _coefficients(float(self.beta_1), float(self.beta_2), float(self.epsilon),
-                             self._decoupled_weight_decay(), self.bias_correction, t,
-                             learning_rate, math.sqrt)
+        """The kernel's ``(beta_1, beta_2, step_size, epsilon, epsilon_root, shrink)``."""
+        return _coefficients(*self._hyperparameters(), self.bias_correction, t,
+                             learning_rate, math.sqrt, operator.pow)
 
 
-def _coefficients(beta_1, beta_2, epsilon, decay, bias_correction, t, learning_rate, sqrt):
+def _coefficients(beta_1, beta_2, epsilon, epsilon_root, decay, bias_correction, t,
+                  learning_rate, sqrt, power):
     """The kernel's coefficients from floats, or from arrays of one value per stacked run.
 
-    One formula for both, with ``sqrt`` the correctly rounded square root of each
-    (``math.sqrt`` or ``np.sqrt``), so that a stacked run steps bit for bit as it would
-    alone.
+    One formula for both, so that a stacked run steps bit for bit as it would alone,
+    provided ``sqrt`` and ``power`` compute the same on floats and on arrays: ``sqrt``
+    is ``math.sqrt`` or ``np.sqrt``, both correctly rounded on any instruction set;
+    ``power`` is ``operator.pow`` or :func:`_power_per_row`, which applies the same
+    float power to every row.
     """
     if bias_correction:
-        # m_hat / (sqrt(v_hat) + eps) = m / (sqrt(v) + eps * c) * c / (1 - beta_1**t)
-        # with c = sqrt(1 - beta_2**t): the correction costs no pass over the buffer.
-        sqrt_bias_2 = sqrt(1.0 - beta_2**t)
-        step_size = learning_rate * sqrt_bias_2 / (1.0 - beta_1**t)
+        # With c1 = 1 - beta_1**t and c2 = 1 - beta_2**t,
+        # m_hat / (sqrt(v_hat + eps_r) + eps) = m / (sqrt(v + eps_r*c2) + eps*sqrt(c2))
+        # * sqrt(c2) / c1: the correction costs no pass over the buffer.
+        bias_2 = 1.0 - power(beta_2, t)
+        sqrt_bias_2 = sqrt(bias_2)
+        step_size = learning_rate * sqrt_bias_2 / (1.0 - power(beta_1, t))
         epsilon = epsilon * sqrt_bias_2
+        epsilon_root = epsilon_root * bias_2
     else:
         step_size = learning_rate
     shrink = 1.0 - learning_rate * decay
-    return beta_1, beta_2, step_size, epsilon, shrink
+    return beta_1, beta_2, step_size, epsilon, epsilon_root, shrink
+
+
+def _power_per_row(base, exponent):
+    """``base**exponent`` for arrays, row by row with Python's float power.
+
+    NumPy's vectorised ``np.power`` is not correctly rounded, and its AVX-512 kernels
+    differ from the C library's ``pow`` behind Python's ``**`` in the last bit for some
+    ``(beta, t)``: a stack would then step differently from its runs alone. The loop is
+    over the runs, not the parameters, so it costs little.
+    """
+    return np.array([b**e for b, e in zip(base.tolist(), exponent.tolist(), strict=True)])
 
 
 class AdamW(Adam):
@@ -219,6 +261,8 @@ class AdamW(Adam):
         Decay rate of the second-moment average, in [0, 1).
     epsilon : float, default=1e-8
         Added to the denominator for numerical stability, >= 0.
+    epsilon_root : float, default=0.0
+        Added to ``v_hat`` inside the square root, >= 0 (see :class:`Adam`).
     weight_decay : float, default=0.01
         Decoupled decay rate λ, >= 0; the shrink factor per step is ``1 - η·λ``.
     amsgrad : bool, default=False
@@ -251,6 +295,7 @@ class AdamW(Adam):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        epsilon_root=0.0,
         weight_decay=0.01,
         amsgrad=False,
         bias_correction=True,
@@ -260,6 +305,7 @@ class AdamW(Adam):
             beta_1=beta_1,
             beta_2=beta_2,
             epsilon=epsilon,
+            epsilon_root=epsilon_root,
             amsgrad=amsgrad,
             bias_correction=bias_correction,
         )

@@ -3,8 +3,9 @@
 A grid search over an optimizer's hyperparameters trains K runs that differ in nothing
 else. Their parameters, gradients and state buffers are stacked as rows of (K, n_params)
 arrays, and :func:`stacked_step` advances all of them in one call: for Adam and AdamW one
-compiled loop over the rows, each with its own β1, β2, η, ε and decay. Every row follows
-exactly the trajectory its run would follow alone, bit for bit.
+compiled loop over the rows, each with its own β1, β2, η, ε (outside and inside the
+square root) and decay. Every row follows exactly the trajectory its run would follow
+alone, bit for bit.
 """
 
 from numbers import Real

@@ -36,24 +36,27 @@ def adam(
     epsilon=1e-8,
     amsgrad=False,
     bias_correction=True,
+    epsilon_root=0.0,
 ):
     """Adam, Kingma & Ba (2015), Algorithm 1.
 
     m_t = b1 m_{t-1} + (1 - b1) g_t
     v_t = b2 v_{t-1} + (1 - b2) g_t^2
     m_hat = m_t / (1 - b1^t),  v_hat = v_t / (1 - b2^t)
-    p_t = p_{t-1} - lr m_hat / (sqrt(v_hat) + eps)
+    p_t = p_{t-1} - lr m_hat / (sqrt(v_hat + eps_root) + eps)
 
     Epsilon is added after the square root of the *bias-corrected* second
-    moment, as in the paper and torch.
+    moment, as in the paper and torch.  eps_root (optax's name; 0 in the
+    paper and torch) is added to the bias-corrected second moment inside the
+    square root, as in optax's scale_by_adam.
 
     amsgrad (Reddi, Kale & Kumar, 2018, Algorithm 2, in torch's variant): the
     running maximum is taken over the raw v_t and bias-corrected afterwards,
-    v_hat = max(v_1..v_t) / (1 - b2^t).
+    v_hat = max(v_1..v_t) / (1 - b2^t); eps_root is added to that v_hat.
 
     bias_correction=False drops both corrections:
-    p_t = p_{t-1} - lr m_t / (sqrt(v_t) + eps)  (v_max in place of v_t with
-    amsgrad).
+    p_t = p_{t-1} - lr m_t / (sqrt(v_t + eps_root) + eps)  (v_max in place of
+    v_t with amsgrad).
     """
     p, grads = _as_inputs(params0, grads)
     m = np.zeros_like(p)
@@ -74,7 +77,7 @@ def adam(
         else:
             m_hat = m
             v_hat = second
-        p = p - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon)
+        p = p - learning_rate * m_hat / (np.sqrt(v_hat + epsilon_root) + epsilon)
         trajectory.append(p)
     return np.array(trajectory)
 
@@ -90,6 +93,7 @@ def adamw(
     amsgrad=False,
     bias_correction=True,
     n_decayed=None,
+    epsilon_root=0.0,
 ):
     """AdamW, Loshchilov & Hutter (2019), Algorithm 2, as in torch.optim.AdamW.
 
@@ -98,7 +102,7 @@ def adamw(
     eta_t into lr):
 
     p <- p (1 - lr wd)
-    p <- p - lr m_hat / (sqrt(v_hat) + eps)      (Adam update, see ``adam``)
+    p <- p - lr m_hat / (sqrt(v_hat + eps_root) + eps)    (Adam update, see ``adam``)
 
     Only the first ``n_decayed`` entries are decayed (all when None), which is
     how an estimator keeps intercepts out of the decay while storing all its
@@ -127,7 +131,7 @@ def adamw(
         else:
             m_hat = m
             v_hat = second
-        p = p - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon)
+        p = p - learning_rate * m_hat / (np.sqrt(v_hat + epsilon_root) + epsilon)
         trajectory.append(p)
     return np.array(trajectory)
 

@@ -18,17 +18,20 @@ ADAMW_TOLERANCE = {"quadratic": 1e-3, "rosenbrock": 1e-2, "logistic": 1e-5}
 LEARNING_RATES = {
     "quadratic": {
         "adam": 0.03, "adam_amsgrad": 0.1, "adam_no_bias_correction": 0.03, "adamw": 0.3,
-        "adamw_amsgrad": 0.1, "sgd": 0.01, "sgd_momentum": 0.003, "sgd_nesterov": 0.003,
+        "adamw_amsgrad": 0.1, "adam_epsilon_root": 0.03, "adamw_amsgrad_epsilon_root": 0.1,
+        "sgd": 0.01, "sgd_momentum": 0.003, "sgd_nesterov": 0.003,
         "rmsprop": 0.01, "rmsprop_momentum": 0.0003, "adagrad": 0.3,
     },
     "rosenbrock": {
         "adam": 0.03, "adam_amsgrad": 0.1, "adam_no_bias_correction": 0.03, "adamw": 0.03,
-        "adamw_amsgrad": 0.1, "sgd": 0.001, "sgd_momentum": 0.001, "sgd_nesterov": 0.001,
+        "adamw_amsgrad": 0.1, "adam_epsilon_root": 0.03, "adamw_amsgrad_epsilon_root": 0.1,
+        "sgd": 0.001, "sgd_momentum": 0.001, "sgd_nesterov": 0.001,
         "rmsprop": 0.001, "rmsprop_momentum": 0.0003, "adagrad": 0.3,
     },
     "logistic": {
         "adam": 0.03, "adam_amsgrad": 0.1, "adam_no_bias_correction": 0.03, "adamw": 0.1,
-        "adamw_amsgrad": 0.1, "sgd": 1.0, "sgd_momentum": 0.1, "sgd_nesterov": 0.1,
+        "adamw_amsgrad": 0.1, "adam_epsilon_root": 0.03, "adamw_amsgrad_epsilon_root": 0.1,
+        "sgd": 1.0, "sgd_momentum": 0.1, "sgd_nesterov": 0.1,
         "rmsprop": 0.001, "rmsprop_momentum": 0.0001, "adagrad": 0.3,
     },
 }

@@ -6,9 +6,9 @@ Three layers:
 (a) reference vs torch golden trajectories: validates the reference itself;
 (b) skadam vs torch golden trajectories;
 (c) skadam vs reference on fresh gradient sequences, including options torch
-    does not have (bias_correction=False, partial weight decay), a sweep of
-    gradient scales down to 1e-9 and a buffer large enough to be processed in
-    chunks.
+    does not have (bias_correction=False, partial weight decay, epsilon inside
+    the square root), a sweep of gradient scales down to 1e-9 and a buffer
+    large enough to be processed in chunks.
 
 All comparisons are in float64 with rtol=1e-9.  The absolute floor is 1e-12
 times the largest magnitude in the expected trajectory, so that parameters
@@ -208,6 +208,18 @@ FRESH_CONFIGS = [
         None,
     ),
     ("adagrad", "Adagrad", dict(learning_rate=0.01, epsilon=1e-10), None),
+    # epsilon inside the square root (optax's eps_root): alone, and with
+    # epsilon outside too.
+    ("adam_eps_root", "Adam", dict(ADAM, epsilon=0.0, epsilon_root=1e-8), None),
+    ("adam_eps_root_amsgrad", "Adam", dict(ADAM, epsilon_root=1e-6, amsgrad=True), None),
+    ("adam_eps_root_nobc", "Adam",
+     dict(ADAM, epsilon=0.0, epsilon_root=1e-8, bias_correction=False), None),
+    (
+        "adamw_eps_root_ndecayed_half_amsgrad_nobc",
+        "AdamW",
+        dict(ADAMW, epsilon=0.0, epsilon_root=1e-10, amsgrad=True, bias_correction=False),
+        _half,
+    ),
 ]
 
 GRAD_SCALES = [1e3, 1.0, 1e-3, 1e-6, 1e-9]
@@ -257,6 +269,7 @@ def test_skadam_matches_reference(skoptim, seed, name, hp, n_decayed_fn, scale, 
 LARGE_LABELS = {
     "adam",
     "adam_nobc_amsgrad",
+    "adam_eps_root_amsgrad",
     "adamw_wd0.1_amsgrad",
     "adamw_ndecayed_all_but_last",
     "adamw_ndecayed_half_amsgrad_nobc",

@@ -1,6 +1,7 @@
 """Invariants of the update rules, checked on generated gradients and hyperparameters."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -36,6 +37,53 @@ def test_first_adam_step_never_exceeds_the_learning_rate(grad, lr, b1, b2):
     optimizer = Adam(learning_rate=lr, beta_1=b1, beta_2=b2)
     optimizer.step(params, grad, optimizer.init_state(params))
     assert np.all(np.abs(params) <= lr * (1 + 1e-12))
+
+
+@given(
+    grad=gradient_arrays(min_magnitude=1e-12, max_magnitude=1e3),
+    lr=learning_rates,
+    b1=betas,
+    b2=betas,
+    epsilon=st.floats(0.0, 1e-4),
+    epsilon_root=st.floats(1e-12, 1e-2),
+)
+def test_first_adam_step_with_epsilon_root_is_the_equation(grad, lr, b1, b2, epsilon,
+                                                            epsilon_root):
+    params = np.zeros_like(grad)
+    optimizer = Adam(learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=epsilon,
+                     epsilon_root=epsilon_root)
+    optimizer.step(params, grad, optimizer.init_state(params))
+    # m_hat = g and v_hat = g^2 after one step. The step folds the bias corrections into
+    # its coefficients (epsilon_root into epsilon_root * (1 - beta_2)); this is unfolded.
+    expected = -lr * grad / (np.sqrt(grad**2 + epsilon_root) + epsilon)
+    np.testing.assert_allclose(params, expected, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_epsilon_inside_the_root_by_hand(amsgrad):
+    # A constant gradient g gives m_hat = g and v_hat = g^2 at every step, so every step
+    # is lr * g / (sqrt(g^2 + epsilon_root) + epsilon). With g = 1e-4 and epsilon_root =
+    # 1e-8 = g^2 that is lr / sqrt(2); epsilon = 1e-8 outside gives lr / 1.0001 instead.
+    lr, g = 0.1, np.array([1e-4, -1e-4])
+    inside = Adam(learning_rate=lr, epsilon=0.0, epsilon_root=1e-8, amsgrad=amsgrad)
+    outside = Adam(learning_rate=lr, epsilon=1e-8, amsgrad=amsgrad)
+    runs = [(optimizer, np.zeros(2)) for optimizer in (inside, outside)]
+    states = [optimizer.init_state(params) for optimizer, params in runs]
+    for t in range(1, 6):
+        for (optimizer, params), state in zip(runs, states, strict=True):
+            optimizer.step(params, g, state)
+        np.testing.assert_allclose(runs[0][1], -t * lr / np.sqrt(2) * np.sign(g), rtol=1e-12)
+        np.testing.assert_allclose(runs[1][1], -t * lr / 1.0001 * np.sign(g), rtol=1e-12)
+
+
+def test_epsilon_inside_the_root_without_bias_correction_by_hand():
+    # m = (1 - beta_1) g = 1e-4 and v = (1 - beta_2) g^2 = 1e-8 = epsilon_root, so the
+    # step is lr * 1e-4 / sqrt(2e-8) = lr / sqrt(2).
+    optimizer = Adam(learning_rate=0.1, beta_1=0.5, beta_2=0.75, epsilon=0.0,
+                     epsilon_root=1e-8, bias_correction=False)
+    params = np.zeros(1)
+    optimizer.step(params, np.array([2e-4]), optimizer.init_state(params))
+    np.testing.assert_allclose(params, [-0.1 / np.sqrt(2)], rtol=1e-12)
 
 
 @given(

@@ -43,6 +43,8 @@ def _run(optimizer, params, grads, **init_kwargs):
         (Adam(learning_rate=0.0), "learning_rate", "(0.0, inf)"),
         (Adam(learning_rate=-1e-3), "learning_rate", "(0.0, inf)"),
         (Adam(epsilon=-1e-8), "epsilon", "[0.0, inf)"),
+        (Adam(epsilon_root=-1e-8), "epsilon_root", "[0.0, inf)"),
+        (AdamW(epsilon_root="tiny"), "epsilon_root", "[0.0, inf)"),
         (Adam(amsgrad="yes"), "amsgrad", "bool"),
         (AdamW(weight_decay=-0.1), "weight_decay", "[0.0, inf)"),
         (SGD(momentum=1.0), "momentum", "[0.0, 1.0)"),

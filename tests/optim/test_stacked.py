@@ -1,11 +1,14 @@
 """K runs stepped together as rows equal the same runs stepped alone, bit for bit."""
 
+import itertools
+
 import numpy as np
 import pytest
 from matrix import OPTIMIZERS
 from sklearn.base import clone
 
-from skadam.optim import Adam, AdamW, ExponentialDecaySchedule
+from skadam.optim import Adam, AdamW, ExponentialDecaySchedule, OptimizerState
+from skadam.optim import _adam as adam_module
 from skadam.optim._stacked import StackedStates, stacked_step
 
 VARIANTS = [
@@ -18,6 +21,8 @@ ADAM_VARIANTS = [
     {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-6},
     {"learning_rate": ExponentialDecaySchedule(0.05, decay_rate=0.5, decay_steps=10),
      "beta_1": 0.0, "beta_2": 0.9},
+    {"learning_rate": 0.005, "beta_1": 0.95, "beta_2": 0.995, "epsilon": 0.0,
+     "epsilon_root": 1e-4},
 ]
 
 
@@ -74,9 +79,9 @@ def test_mixed_adam_kinds_fall_back_to_row_by_row():
 
 def test_a_bad_gradient_changes_nothing_and_names_its_row():
     optimizers = _variants(Adam())
-    params = np.zeros((3, 4))
+    params = np.zeros((len(optimizers), 4))
     states = _stack(optimizers, params)
-    grad = np.ones((3, 4))
+    grad = np.ones_like(params)
     grad[1, 2] = np.nan
     assert stacked_step(optimizers, params, grad, states).tolist() == [1]
     assert not params.any() and not states.buffers["m"].any()
@@ -85,12 +90,56 @@ def test_a_bad_gradient_changes_nothing_and_names_its_row():
 
 def test_select_keeps_rows_and_frees_the_others():
     optimizers = _variants(Adam())
-    params = np.zeros((3, 4))
+    params = np.zeros((len(optimizers), 4))
     states = _stack(optimizers, params)
-    states.buffers["m"][:] = np.arange(3)[:, np.newaxis]
+    states.buffers["m"][:] = np.arange(len(optimizers))[:, np.newaxis]
     dropped = states.states[1]
     kept = states.select([2, 0])
     np.testing.assert_array_equal(kept.buffers["m"][:, 0], [2, 0])
     kept.buffers["m"][:] = 7
     assert (dropped.m == 1).all()  # its own copy now, untouched by the stack
     assert (states.states[0].m == 7).all()
+
+
+class _RecordingKernels:
+    """Stands in for the compiled module and records the coefficients given to ``adam``."""
+
+    def __init__(self):
+        self.calls = []
+
+    def adam(self, params, grad, m, v, v_max, *coefficients_and_n_decayed):
+        self.calls.append(coefficients_and_n_decayed[:-1])
+
+
+def test_stacked_rows_get_the_coefficients_of_runs_alone(monkeypatch):
+    # A run alone takes beta**t on floats, a stack on arrays of one value per row. NumPy's
+    # vectorised power is not correctly rounded (its AVX-512 kernels differ from the C
+    # library's pow in the last bit for some beta and t), so this compares what the
+    # kernel is given on both paths for many (beta_1, beta_2, t), on any machine.
+    n_steps = 3000
+    kernels = _RecordingKernels()
+    monkeypatch.setattr(adam_module, "kernels", kernels)
+    for beta_1, beta_2 in itertools.product([0.9, 0.99, 0.999, 0.95, 0.8], repeat=2):
+        optimizer = AdamW(learning_rate=0.003, beta_1=beta_1, beta_2=beta_2,
+                          epsilon_root=1e-9)
+        params = np.zeros((n_steps, 1))
+        states = [OptimizerState(row, optimizer.buffer_names(), scratch=False)
+                  for row in params]
+        for t, state in enumerate(states):
+            state.t = t  # stacked_step counts this step: row k takes step k + 1
+        stacked_step([optimizer] * n_steps, params, np.zeros_like(params),
+                     StackedStates(states))
+        (rows,) = kernels.calls
+        kernels.calls.clear()
+
+        state = optimizer.init_state(np.zeros(1))
+        for t in range(n_steps):
+            state.t = t
+            optimizer.step(np.zeros(1), np.zeros(1), state)
+        alone = np.array(kernels.calls).T
+        kernels.calls.clear()
+
+        assert len(rows) == len(alone) == 6
+        for row_values, alone_values in zip(rows, alone, strict=True):
+            np.testing.assert_array_equal(np.broadcast_to(row_values, n_steps), alone_values,
+                                          err_msg=f"beta_1={beta_1}, beta_2={beta_2}")
