@@ -40,9 +40,11 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
     callback whose ``on_fit_task_end`` returns True after an epoch stops training there.
 
     Subclass hooks: ``_hidden_layer_sizes()``, ``_activation()``, ``_fit_intercept()``,
-    ``_make_loss(n_outputs)``, ``_encode_targets(y, sample_weight, first, classes, dtype)``
-    returning the 2-D float targets, ``_init_output_bias(...)`` and the prediction
-    methods built on ``_raw_output(X)``.
+    ``_make_loss(n_outputs)``, ``_check_targets(y, first, classes, warm_start)``, which
+    checks the targets against the model (and on the first call learns what it needs of
+    them, such as ``classes_``), ``_encode_targets(y, sample_weight, first, dtype)``
+    returning the targets the loss takes, ``_initial_output_bias(...)`` and the
+    prediction methods built on ``_raw_output(X)``.
     """
 
     _parameter_constraints = {
@@ -169,16 +171,19 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         else:
             rng = check_random_state(self.random_state)
             self._validation_seed = rng.randint(np.iinfo(np.int32).max)
-        Y = self._encode_targets(y, sample_weight, first=not continuing, classes=classes,
-                                dtype=X.dtype)
+        self._check_targets(y, first=not continuing, classes=classes,
+                            warm_start=continuing and not incremental)
         sample_weight = self._apply_class_weight(y, sample_weight, incremental)
 
-        validation = None
-        monitor = (X_val is not None) or (self.early_stopping and not incremental)
-        if monitor:
-            (X, Y, y, sample_weight), validation = self._validation(
-                X, Y, y, sample_weight, X_val, y_val, sample_weight_val
+        held_out = None
+        if (X_val is not None) or (self.early_stopping and not incremental):
+            (X, y, sample_weight), held_out = self._hold_out(
+                X, y, sample_weight, X_val, y_val, sample_weight_val
             )
+        # After the split: statistics of the targets (the regressors' scaling) come from
+        # the training part alone, so the held-out targets never reach the training.
+        Y = self._encode_targets(y, sample_weight, first=not continuing, dtype=X.dtype)
+        validation = None if held_out is None else self._validation(*held_out, X.dtype)
 
         # Class codes (1-D) stand for one output per class.
         n_outputs = Y.shape[1] if Y.ndim == 2 else len(self.classes_)
@@ -189,7 +194,7 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
             self._check_same_layout(layout)
             params = self._params.copy()
         else:
-            params = self._init_params(layout, X.dtype, Y, sample_weight, rng)
+            params = self._init_params(layout, X.dtype, Y, sample_weight, rng, incremental)
         state = solver.init_state(params, n_decayed=layout.n_weights)
         previous = getattr(self, "optimizer_state_", None)
         if continuing and _same_kind_of_state(previous, state):
@@ -221,13 +226,52 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
             self.alpha, rng if self.shuffle else None, validation,
         )
 
+    def set_params(self, **params):
+        """Set the parameters of this estimator and of its solver.
+
+        Nested ``solver__<name>`` parameters set a hyperparameter of the optimizer. When
+        the solver is given by name (``solver="adam"``, the default), the name is first
+        replaced by the optimizer it stands for, with the same defaults, so that a grid
+        search tunes ``solver__beta_1`` on a default-constructed estimator.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters, and ``solver__<name>`` for the optimizer's.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+
+        Examples
+        --------
+        >>> from skadam import LogisticRegression
+        >>> model = LogisticRegression().set_params(solver__beta_1=0.8)
+        >>> model.solver
+        Adam(beta_1=0.8, learning_rate=0.01)
+        """
+        solver = params.get("solver", getattr(self, "solver", None))
+        if isinstance(solver, str) and any(key.startswith("solver__") for key in params):
+            params = {**params, "solver": self._optimizer_named(solver)}
+        return super().set_params(**params)
+
     # ------------------------------------------------------------------------- helpers
+    def _optimizer_named(self, name):
+        """The optimizer a solver name stands for, with this estimator's defaults."""
+        if name not in SOLVERS:
+            raise ValueError(
+                f"The 'solver' parameter of {type(self).__name__} must be one of "
+                f"{sorted(SOLVERS)} or an optimizer instance; got {name!r}."
+            )
+        solver = SOLVERS[name]()
+        if self._default_learning_rate is not None:
+            solver.set_params(learning_rate=self._default_learning_rate)
+        return solver
+
     def _resolve_solver(self):
         if isinstance(self.solver, str):
-            solver = SOLVERS[self.solver]()
-            if self._default_learning_rate is not None:
-                solver.set_params(learning_rate=self._default_learning_rate)
-            return solver
+            return self._optimizer_named(self.solver)
         return clone(self.solver)
 
     def _batch_size(self, n_samples):
@@ -255,18 +299,20 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
                 "to monitor them, or leave them out."
             )
 
-    def _validation(self, X, Y, y, sample_weight, X_val, y_val, sample_weight_val):
-        """Split off or validate the monitored set; return the training part and a Validation."""
+    def _hold_out(self, X, y, sample_weight, X_val, y_val, sample_weight_val):
+        """Split off or validate the monitored set: ``(training part, held-out part)``.
+
+        Each part is ``(X, y, sample_weight)`` with the targets as given, not encoded.
+        """
         if X_val is not None:
             X_val, y_val = validate_data(
                 self, X_val, y_val, reset=False, accept_sparse="csr",
                 dtype=X.dtype, multi_output=True, y_numeric=self._y_numeric,
             )
             y_val = self._check_target_shape(y_val)
+            self._check_targets(y_val, first=False, classes=None, warm_start=False)
             sample_weight_val = self._check_weights(sample_weight_val, X_val)
-            Y_val = self._encode_targets(y_val, sample_weight_val, first=False, classes=None,
-                                        dtype=X.dtype)
-            train_part = (X, Y, y, sample_weight)
+            train_part = (X, y, sample_weight)
         else:
             indices = np.arange(X.shape[0])
             stratify = self._stratify(y)
@@ -283,10 +329,9 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
                 ) from error
             weights = (None,) * 2 if sample_weight is None else (
                 sample_weight[train_idx], sample_weight[val_idx])
-            train_part = (X[train_idx], Y[train_idx], y[train_idx], weights[0])
-            X_val, y_val, Y_val = X[val_idx], y[val_idx], Y[val_idx]
-            sample_weight_val = weights[1]
-        for part, weights in (("training", train_part[3]), ("validation", sample_weight_val)):
+            train_part = (X[train_idx], y[train_idx], weights[0])
+            X_val, y_val, sample_weight_val = X[val_idx], y[val_idx], weights[1]
+        for part, weights in (("training", train_part[2]), ("validation", sample_weight_val)):
             if weights is not None and not weights.sum() > 0:
                 raise ValueError(
                     f"The {part} data for early stopping have only zero sample weights, so "
@@ -294,13 +339,18 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
                     "sample_weight_val) chosen so that both parts weigh something, or more "
                     "samples of non-zero weight."
                 )
+        return train_part, (X_val, y_val, sample_weight_val)
+
+    def _validation(self, X_val, y_val, sample_weight_val, dtype):
+        """The :class:`Validation` of a held-out part, its targets encoded as in training."""
+        Y_val = self._encode_targets(y_val, sample_weight_val, first=False, dtype=dtype)
         scorer = None if self.scoring == "loss" else check_scoring(self, self.scoring)
-        return train_part, Validation(X_val, y_val, Y_val, sample_weight_val, scorer)
+        return Validation(X_val, y_val, Y_val, sample_weight_val, scorer)
 
     def _stratify(self, y):
         return None
 
-    def _init_params(self, layout, dtype, Y, sample_weight, rng):
+    def _init_params(self, layout, dtype, Y, sample_weight, rng, incremental):
         params = np.zeros(layout.n_params, dtype=dtype)
         for coef, (fan_in, fan_out) in zip(layout.coefs(params), layout.weight_shapes,
                                            strict=True):
@@ -312,11 +362,14 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
                 coef[...] = rng.uniform(-bound, bound, size=(fan_in, fan_out))
         output_bias = layout.intercepts(params)[-1]
         if output_bias.size:
-            # Starting from the best constant prediction spares the first epochs the
-            # work of learning the targets' mean (or the class priors).
-            output_bias[...] = self._make_loss(layout.layer_sizes[-1]).baseline(Y,
-                                                                               sample_weight)
+            output_bias[...] = self._initial_output_bias(
+                self._make_loss(layout.layer_sizes[-1]), Y, sample_weight, incremental)
         return params
+
+    def _initial_output_bias(self, loss, Y, sample_weight, incremental):
+        # Starting from the best constant prediction spares the first epochs the work
+        # of learning the targets' mean (or the class priors).
+        return loss.baseline(Y, sample_weight)
 
     def _check_same_layout(self, layout):
         if layout.layer_sizes != self._layout.layer_sizes or (

@@ -5,7 +5,8 @@ solver : {{"adam", "adamw", "sgd", "rmsprop", "adagrad"}} or Optimizer, default=
         The optimizer. A name stands for that class of :mod:`skadam.optim` with its
         defaults{learning_rate_note}. An instance (e.g. ``Adam(beta_2=0.99)``) is
         cloned, never changed, and tunable as ``solver__beta_1``; the clone used is
-        ``optimizer_`` and its state ``optimizer_state_``.
+        ``optimizer_`` and its state ``optimizer_state_``. ``solver__beta_1`` tunes a
+        solver given by name too: ``set_params`` replaces the name by its optimizer.
     alpha : float, default={alpha}
         Strength of the L2 penalty ``alpha / 2 * ||W||^2`` on the weights (not the
         intercepts). It is part of the objective, so its effect does not depend on the
@@ -42,7 +43,8 @@ solver : {{"adam", "adamw", "sgd", "rmsprop", "adagrad"}} or Optimizer, default=
     warm_start : bool, default=False
         Continue from the previous fit: the weights, the optimizer's state (moments and
         step count) and the random stream all carry over, so two fits of ``n`` epochs
-        give the model of one fit of ``2n``."""
+        give the model of one fit of ``2n``. A classifier's ``y`` must then hold the
+        same classes as before (``partial_fit`` takes chunks that lack some)."""
 
 HISTORY_ATTRIBUTES = """\
 n_iter_ : int

@@ -26,6 +26,8 @@ from ._training import (
     keep_best_weights,
     record_divergence,
     record_epoch,
+    state_is_finite,
+    untrainable_data_error,
     warn_max_iter,
 )
 from .optim._stacked import StackedStates, stacked_step
@@ -120,12 +122,15 @@ def fit_stacked(estimators, X, y, sample_weight=None):
         seconds = time.perf_counter() - started
         objectives = [epoch_objective(member, stack.totals[row] / run.data.n_samples)
                       for row, member in enumerate(stack.members)]
+        overflowed = [np.isfinite(objective) and not state_is_finite(member.state)
+                      for objective, member in zip(objectives, stack.members, strict=True)]
         diverged = [row for row, objective in enumerate(objectives)
-                    if not np.isfinite(objective)]
+                    if overflowed[row] or not np.isfinite(objective)]
         for row in diverged:
             member = stack.members[row]
             record_divergence(member.estimator, stack.params[row],
-                              stack.restore_points[row], member.state, stacklevel=2)
+                              stack.restore_points[row], member.state, stacklevel=2,
+                              state_overflow=overflowed[row])
         stopped = [
             row for row, member in enumerate(stack.members)
             if row in diverged or record_epoch(member.estimator, member, objectives[row],
@@ -215,6 +220,8 @@ def _run_stacked_epoch(stack, run, rng):
                 # and the others take it again without them.
                 for row in bad_rows:
                     member = stack.members[row]
+                    if member.state.t == 0:  # a fit alone raises here: nothing trained
+                        raise untrainable_data_error(member.estimator, run.data.X)
                     record_divergence(member.estimator, stack.params[row],
                                       stack.restore_points[row], member.state, stacklevel=2)
                 stack = _finish(stack, bad_rows, rng, run, diverged=set(bad_rows.tolist()))

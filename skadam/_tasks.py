@@ -41,7 +41,9 @@ class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Its labels.
         classes : array-like of shape (n_classes,), default=None
-            All the classes that will ever appear; required on the first call.
+            All the classes that will ever appear; required on the first call, which
+            starts the model from even odds over them (the first chunk need not hold
+            every class).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights.
         X_val, y_val : array-like, default=None
@@ -90,7 +92,7 @@ class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
             )
         return y
 
-    def _encode_targets(self, y, sample_weight, first, classes, dtype):
+    def _check_targets(self, y, *, first, classes, warm_start):
         multilabel = y.ndim == 2
         if multilabel and type_of_target(y) != "multilabel-indicator":
             raise ValueError(
@@ -124,7 +126,21 @@ class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
                 f"classes={np.unique(classes).tolist()} differs from the classes_ of the "
                 f"first call {self.classes_.tolist()}."
             )
-        if multilabel:
+        elif warm_start and not multilabel:
+            # fit learns classes_ from y, so a warm start must see the same classes;
+            # a chunk that lacks some of them is what partial_fit is for.
+            found = _sorted_labels(y)
+            if not np.array_equal(found, self.classes_):
+                raise ValueError(
+                    f"warm_start=True continues the model fitted before, whose classes_ "
+                    f"are {self.classes_.tolist()}, but this y holds the classes "
+                    f"{found.tolist()[:20]}. Pass data of exactly those classes, call "
+                    "partial_fit to train on a chunk that lacks some of them, or set "
+                    "warm_start=False to fit a new model."
+                )
+
+    def _encode_targets(self, y, sample_weight, first, dtype):
+        if self._multilabel:
             return y.astype(dtype)
         # One binary search per label both encodes it and, read back, detects the
         # labels that are not among the classes.
@@ -139,6 +155,15 @@ class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
         if len(self.classes_) == 2:
             return (codes == 1).astype(dtype).reshape(-1, 1)
         return codes
+
+    def _initial_output_bias(self, loss, Y, sample_weight, incremental):
+        if incremental:
+            # The first chunk of a stream need not hold every class declared in
+            # `classes`: priors from its shares would start an absent class at a
+            # log-odds of about -14, which Adam takes thousands of steps to undo. Even
+            # odds, as scikit-learn's partial_fit starts from.
+            return np.zeros(loss.n_outputs)
+        return super()._initial_output_bias(loss, Y, sample_weight, incremental)
 
     def _apply_class_weight(self, y, sample_weight, incremental):
         if self.class_weight is None:
@@ -307,21 +332,25 @@ class RegressorBase(RegressorMixin, BaseAdamEstimator):
         return self._fit_public(X, y, sample_weight, X_val, y_val, sample_weight_val,
                                 incremental=True)
 
-    def _encode_targets(self, y, sample_weight, first, classes, dtype):
-        Y = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(dtype)
-        if self.loss == "poisson" and (np.any(Y < 0) or (first and not np.any(Y > 0))):
+    def _check_targets(self, y, *, first, classes, warm_start):
+        n_targets = 1 if y.ndim == 1 else y.shape[1]
+        if self.loss == "poisson" and (np.any(y < 0) or (first and not np.any(y > 0))):
             raise ValueError(
                 "loss='poisson' needs non-negative targets, not all zero; got "
-                f"min(y)={Y.min()}, max(y)={Y.max()}."
+                f"min(y)={y.min()}, max(y)={y.max()}."
             )
         if first:
             self._y_1d = y.ndim == 1
-            self.target_mean_, self.target_scale_ = self._target_scaling(Y, sample_weight)
-        elif Y.shape[1] != self.target_mean_.shape[0]:
+        elif n_targets != self.target_mean_.shape[0]:
             raise ValueError(
-                f"y has {Y.shape[1]} targets but the model was fitted on "
+                f"y has {n_targets} targets but the model was fitted on "
                 f"{self.target_mean_.shape[0]}."
             )
+
+    def _encode_targets(self, y, sample_weight, first, dtype):
+        Y = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(dtype)
+        if first:
+            self.target_mean_, self.target_scale_ = self._target_scaling(Y, sample_weight)
         if self.loss == "poisson":
             return Y
         return (Y - self.target_mean_) / self.target_scale_

@@ -227,6 +227,7 @@ def train(estimator, run, n_epochs, *, warn_unconverged, callbacks=None, interru
     """
     params = run.params
     restore_point = params.copy()
+    steps_before = run.state.t
     for _ in range(n_epochs):
         started = time.perf_counter()
         if callbacks is not None:
@@ -245,8 +246,12 @@ def train(estimator, run, n_epochs, *, warn_unconverged, callbacks=None, interru
                 callbacks.epoch_ends(params)
             raise
         objective = epoch_objective(run, epoch_loss)
-        if not np.isfinite(objective):
-            record_divergence(estimator, params, restore_point, run.state)
+        overflowed = np.isfinite(objective) and not state_is_finite(run.state)
+        if overflowed or not np.isfinite(objective):
+            if run.state.t == steps_before:
+                raise untrainable_data_error(estimator, run.data.X)
+            record_divergence(estimator, params, restore_point, run.state,
+                              state_overflow=overflowed)
             if callbacks is not None:
                 callbacks.epoch_ends(params)
             return
@@ -277,23 +282,67 @@ def check_final_weights(estimator, run, restore_point, stacklevel=7):
                           stacklevel=stacklevel + 1, epoch=estimator.n_iter_)
 
 
-def record_divergence(estimator, params, restore_point, state, stacklevel=7, epoch=None):
-    """Stop a run whose loss or gradient became non-finite: back to sound weights.
+def record_divergence(estimator, params, restore_point, state, stacklevel=7, epoch=None,
+                      state_overflow=False):
+    """Stop a run whose loss, gradient or optimizer state became non-finite.
 
     ``restore_point`` holds the last weights known to give a finite loss (see
     :func:`run_epoch`). The moments are spoilt by the exploding gradients, so the
-    optimizer starts afresh from those weights; a ConvergenceWarning says what to change.
+    optimizer starts afresh from those weights; a ConvergenceWarning says what went
+    wrong (``state_overflow``: the optimizer's buffers, not the loss) and what to change.
     """
     np.copyto(params, restore_point)
     _reset_state(state)
+    epoch = estimator.n_iter_ + 1 if epoch is None else epoch
+    name = type(estimator).__name__
+    if state_overflow:
+        # Adam's v holds squared gradients: a gradient entry beyond about 1e154 overflows
+        # it, and the coordinate's step becomes m / inf = 0, a silent freeze.
+        what = (f"the optimizer's state ({', '.join(state.buffer_names)}) overflowed in "
+                f"epoch {epoch}")
+        advice = ("Gradients this large come from features (or targets) of huge magnitude: "
+                  "scale them, for instance with StandardScaler.")
+    else:
+        what = f"the training loss became non-finite in epoch {epoch}"
+        advice = ("Lower the solver's learning rate (e.g. solver=Adam(learning_rate=1e-4)), "
+                  "scale the features, or raise alpha.")
     warnings.warn(
-        f"{type(estimator).__name__}: the training loss became non-finite in epoch "
-        f"{estimator.n_iter_ + 1 if epoch is None else epoch}; training stopped, the last "
-        "weights that gave a finite loss were kept and the optimizer's state reset. Lower "
-        "the solver's learning rate (e.g. solver=Adam(learning_rate=1e-4)), scale the "
-        "features, or raise alpha.",
+        f"{name}: {what}; training stopped, the last weights that gave a finite loss were "
+        f"kept and the optimizer's state reset. {advice}",
         ConvergenceWarning,
         stacklevel=stacklevel,  # the user's fit or partial_fit call
+    )
+
+
+def state_is_finite(state):
+    """Whether every buffer of an optimizer state holds finite values only."""
+    for name in state.buffer_names:
+        buffer = getattr(state, name)
+        # One cheap sum is finite unless an entry is not, or the sum itself overflows.
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = buffer.sum()
+        if not np.isfinite(total) and not np.isfinite(buffer).all():
+            return False
+    return True
+
+
+def untrainable_data_error(estimator, X):
+    """The error of a call whose first minibatch already gives a non-finite loss or gradient.
+
+    Nothing was trained, so no weights are known to be sound: the call raises and leaves
+    the model as it was. The loss at weights not yet stepped does not depend on the
+    learning rate, so the data are the cause.
+    """
+    values = X.data if sp.issparse(X) else X
+    with np.errstate(over="ignore", invalid="ignore"):
+        largest = float(np.max(np.abs(values))) if values.size else 0.0
+    return ValueError(
+        f"{type(estimator).__name__}: the training loss or its gradient is not finite at "
+        "the weights this call started from, on its first minibatch, so no step could be "
+        "taken and nothing was trained; the model is left as it was. The learning rate "
+        f"plays no part in this: the data are too large for {X.dtype} arithmetic (the "
+        f"largest |X| is {largest:.3g}). Scale the features, for instance with "
+        "StandardScaler, and check the targets for huge values."
     )
 
 

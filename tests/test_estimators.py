@@ -237,3 +237,15 @@ def test_float32_trains_in_float32(estimator, binary, regression):
     assert model.optimizer_state_.m.dtype == np.float32
     reference = clone(model).fit(X, y)
     np.testing.assert_allclose(model._params, reference._params, rtol=1e-3, atol=1e-3)
+
+
+def test_set_params_on_a_solver_given_by_name():
+    model = LogisticRegression()
+    model.set_params(solver__learning_rate=0.1, solver__beta_1=0.8)
+    assert model.solver.get_params() == Adam(learning_rate=0.1, beta_1=0.8).get_params()
+    model.set_params(solver="sgd", solver__momentum=0.9)
+    assert model.solver.get_params() == SGD(learning_rate=0.01, momentum=0.9).get_params()
+    model = MLPClassifier(solver="adamw").set_params(solver__weight_decay=0.1)
+    assert model.solver.get_params() == AdamW(weight_decay=0.1).get_params()
+    with pytest.raises(ValueError, match="beta_9"):
+        MLPClassifier().set_params(solver__beta_9=0.5)

@@ -2,6 +2,7 @@
 
 import copy
 import pickle
+import re
 import signal
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +13,7 @@ from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 
 from skadam import LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor
-from skadam.optim import SGD, Adam
+from skadam.optim import SGD, Adagrad, Adam, RMSprop
 
 ESTIMATORS = [
     LogisticRegression(max_iter=6, random_state=0),
@@ -116,6 +117,53 @@ def test_divergence_never_leaves_nan_in_the_model(estimator, binary, regression)
         assert np.isfinite(getattr(model.optimizer_state_, name)).all()
     assert np.isfinite(model.loss_curve_).all()
     assert np.isfinite(model.predict(X).astype(float)).all() or is_classifier(model)
+
+
+@pytest.mark.parametrize("solver", [Adam(), Adam(amsgrad=True), RMSprop(), Adagrad()],
+                         ids=["adam", "amsgrad", "rmsprop", "adagrad"])
+def test_an_overflowing_optimizer_state_is_divergence(solver):
+    # Squared gradients beyond float64's range: v becomes infinite and the step m / inf
+    # would silently freeze the coordinate.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 3))
+    X[:, 0] *= 1e200
+    y = (X[:, 1] + X[:, 2] > 0).astype(int)
+    model = LogisticRegression(solver=solver, max_iter=5, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    messages = [str(w.message) for w in caught if w.category is ConvergenceWarning]
+    assert len(messages) == 1, messages
+    assert re.search("optimizer's state .* overflowed in epoch 1.*StandardScaler", messages[0])
+    assert caught[0].filename == __file__
+    for name in model.optimizer_state_.buffer_names:
+        assert np.isfinite(getattr(model.optimizer_state_, name)).all()
+    assert np.isfinite(model._params).all()
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS[1::2], ids=IDS[1::2])
+def test_a_call_whose_first_minibatch_diverges_raises_and_changes_nothing(
+        estimator, binary, regression):
+    # A network's first layer overflows already at the starting weights. (A linear
+    # model starts from zero weights, where its loss is finite whatever X.)
+    X, y = _data(estimator, binary, regression)
+    huge = X * 1e307
+    model = clone(estimator)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # no claim of weights kept
+        with pytest.raises(ValueError, match="nothing was trained.*largest \\|X\\| is"):
+            model.fit(huge, y)
+    assert not hasattr(model, "_params")
+    model.fit(X, y)
+    before = _state(model)
+    # The same for a later call, on a chunk whose every entry is the largest float64 of
+    # its sign, so that the first layer's products overflow at the weights the model has.
+    hopeless = np.where(X > 0, np.finfo(X.dtype).max, -np.finfo(X.dtype).max)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(ValueError, match="nothing was trained"):
+            model.partial_fit(hopeless, y)
+    assert _state(model) == before
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)

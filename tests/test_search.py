@@ -173,3 +173,33 @@ def test_parallel_jobs_give_the_same_search(binary):
     parallel, _ = _searches(estimator, grid, X, y, cv=3, n_jobs=2)
     _assert_same_search(parallel, reference)
     _assert_same_search(batched, reference)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_a_solver_given_by_name_is_tuned_in_both_searches(estimator, binary, regression):
+    # The default solver="adam": solver__* parameters act on the Adam it stands for.
+    X, y = _data(estimator, binary, regression)
+    by_name = clone(estimator).set_params(solver="adam")
+    batched, reference = _searches(by_name, ADAM_GRID, X, y, cv=3)
+    _assert_same_search(batched, reference)
+    assert batched.n_groups_ == 1
+    assert by_name.solver == "adam"  # the search's estimator is untouched
+    best = reference.best_estimator_
+    assert isinstance(best.solver, Adam)
+    for key, value in reference.best_params_.items():
+        assert best.optimizer_.get_params()[key.split("__")[1]] == value
+    # Everything not in the grid keeps the estimator's default for the name: the
+    # linear models' larger learning rate, for one.
+    default = clone(estimator).set_params(solver="adam")._resolve_solver()
+    tuned = clone(estimator).set_params(solver="adam", solver__beta_2=0.9)
+    assert tuned.solver.get_params() == {**default.get_params(), "beta_2": 0.9}
+
+
+def test_a_default_mlp_in_a_pipeline_is_tuned_in_both_searches(binary):
+    X, y = binary
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(max_iter=5, random_state=0))
+    grid = {"mlpclassifier__solver__learning_rate": [1e-3, 1e-2],
+            "mlpclassifier__solver__beta_1": [0.8, 0.9]}
+    batched, reference = _searches(pipe, grid, X, y, cv=3)
+    _assert_same_search(batched, reference)
+    assert batched.n_groups_ == 1

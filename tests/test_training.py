@@ -7,9 +7,10 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.base import clone, is_classifier
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_diabetes, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
+from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 
 from skadam import LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor
 from skadam.optim import SGD, Adam, ExponentialDecaySchedule
@@ -33,7 +34,10 @@ def test_warm_start_and_partial_fit_continue_the_same_trajectory(
 ):
     # The optimizer state, the step count and the random stream all carry over, so
     # 10 epochs in one fit, in two warm-started fits of 5, or in 10 partial_fit calls
-    # give the same model bit for bit (sklearn resets Adam's moments here).
+    # give the same model bit for bit (sklearn resets Adam's moments here). A stream
+    # starts its classifiers from even odds rather than from the first chunk's class
+    # shares, so a classifier's stream is held against a first partial_fit call
+    # followed by a warm-started fit of the other 9 epochs.
     X, y, classes = _data_for(estimator, digits, regression)
     settings = dict(shuffle=shuffle, random_state=0, batch_size=64)
     once = clone(estimator).set_params(max_iter=10, **settings).fit(X, y)
@@ -42,11 +46,15 @@ def test_warm_start_and_partial_fit_continue_the_same_trajectory(
     streamed = clone(estimator).set_params(**settings)
     for _ in range(10):
         streamed.partial_fit(X, y, **classes)
-    for model in (twice, streamed):
-        np.testing.assert_array_equal(model._params, once._params)
-        np.testing.assert_array_equal(model.optimizer_state_.m, once.optimizer_state_.m)
-        assert model.optimizer_state_.t == once.optimizer_state_.t == 10 * -(-len(y) // 64)
-        assert model.n_iter_ == 10 and model.loss_curve_ == once.loss_curve_
+    resumed = once
+    if is_classifier(estimator):
+        resumed = clone(estimator).set_params(**settings).partial_fit(X, y, **classes)
+        resumed.set_params(max_iter=9, warm_start=True).fit(X, y)
+    for model, reference in ((twice, once), (streamed, resumed)):
+        np.testing.assert_array_equal(model._params, reference._params)
+        np.testing.assert_array_equal(model.optimizer_state_.m, reference.optimizer_state_.m)
+        assert model.optimizer_state_.t == reference.optimizer_state_.t == 10 * -(-len(y) // 64)
+        assert model.n_iter_ == 10 and model.loss_curve_ == reference.loss_curve_
         assert model.t_ == 10 * X.shape[0]
 
 
@@ -164,6 +172,83 @@ def test_streaming_chunks_of_digits_reach_ninety_percent(digits):
         for chunk in np.array_split(np.arange(X.shape[0]), 12):
             model.partial_fit(X[chunk], y[chunk], classes=np.arange(10))
     assert model.score(X_test, y_test) > 0.9
+
+
+def test_partial_fit_learns_a_class_missing_from_the_first_chunk():
+    X = np.array([[-2.0, -1], [-1, -1], [-1, -2], [1, 1], [1, 2], [2, 1]])
+    y = np.array([1, 1, 1, 2, 2, 2])
+    model = LogisticRegression(random_state=0).partial_fit(X[:3], y[:3], classes=[1, 2])
+    for _ in range(100):
+        model.partial_fit(X, y)
+    np.testing.assert_array_equal(model.predict(X), y)
+
+
+def _stream_score(model, digits, opening):
+    """Test accuracy after a first chunk, then five shuffled passes in 9 chunks each."""
+    X, y, X_test, y_test = digits
+    rng = np.random.RandomState(0)
+    first = np.flatnonzero(y == 0) if opening == "zeros" else rng.permutation(len(y))[:120]
+    model.partial_fit(X[first], y[first], classes=np.arange(10))
+    for _ in range(5):
+        for chunk in np.array_split(rng.permutation(len(y)), 9):
+            model.partial_fit(X[chunk], y[chunk])
+    return model.score(X_test, y_test)
+
+
+@pytest.mark.parametrize("estimator", [MLPClassifier(random_state=0),
+                                       LogisticRegression(random_state=0)],
+                         ids=lambda e: type(e).__name__)
+def test_a_stream_that_opens_with_one_class_recovers(estimator, digits):
+    # A first chunk of only zeros costs next to nothing against a first chunk of all
+    # classes; scikit-learn's MLP recovers as well.
+    recovered = _stream_score(clone(estimator), digits, "zeros")
+    assert recovered >= _stream_score(clone(estimator), digits, "mixed") - 0.02
+    if isinstance(estimator, MLPClassifier):
+        assert recovered >= _stream_score(SklearnMLPClassifier(random_state=0), digits,
+                                          "zeros") - 0.02
+
+
+@pytest.mark.parametrize("estimator", [
+    LinearRegression(random_state=0), LinearRegression(loss="huber", random_state=0),
+    MLPRegressor(hidden_layer_sizes=(16,), random_state=0),
+], ids=["LinearRegression", "huber", "MLPRegressor"])
+def test_held_out_targets_never_reach_the_training(estimator):
+    X, y = load_diabetes(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    held_out = []
+
+    def later_epochs_score_higher(model, X_val, y_val):
+        held_out.append(X_val)  # which rows early stopping holds out
+        return float(model.n_iter_)
+
+    model = clone(estimator).set_params(early_stopping=True, max_iter=8, validation_fraction=0.2,
+                                        scoring=later_epochs_score_higher)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        before = clone(model).fit(X, y)
+        is_held_out = (X[:, None, :] == held_out[0][None, :, :]).all(axis=2).any(axis=1)
+        assert is_held_out.sum() == held_out[0].shape[0]
+        after = clone(model).fit(X, np.where(is_held_out, y + 1000.0, y))
+    np.testing.assert_array_equal(after.predict(X[~is_held_out]),
+                                  before.predict(X[~is_held_out]))
+    np.testing.assert_array_equal(after.target_mean_, before.target_mean_)
+    np.testing.assert_array_equal(after.target_scale_, before.target_scale_)
+
+
+def test_warm_start_refuses_other_classes_which_partial_fit_takes(digits):
+    X, y, _, _ = digits
+    model = LogisticRegression(max_iter=2, warm_start=True, random_state=0).fit(X, y)
+    before = model._params.copy()
+    fewer = y < 5
+    with pytest.raises(ValueError, match="classes_ are \\[0, 1, 2.*partial_fit"):
+        model.fit(X[fewer], y[fewer])
+    np.testing.assert_array_equal(model._params, before)
+    with pytest.raises(ValueError, match="warm_start=True"):
+        model.fit(X, np.where(y == 9, 10, y))
+    model.partial_fit(X[fewer], y[fewer])  # a chunk may lack classes
+    assert model.n_iter_ == 3
+    model.fit(X, y)  # the same classes: the warm start goes on
+    assert model.n_iter_ == 5
 
 
 @pytest.mark.parametrize("estimator", [LinearRegression(), MLPClassifier(max_iter=50)],
