@@ -9,6 +9,10 @@
  * the results do not depend on the instruction set the machine picks; trapping math is
  * off too, which lets the compiler turn the selects of a loop into vector blends (no
  * kernel reads the floating-point exception flags).
+ *
+ * Every kernel works on a stack of K independent runs: its arrays may carry a leading
+ * axis of runs (of any stride; each run's block is C-contiguous), and each run's block
+ * goes through the same loop as a run alone, so a run's results do not depend on K.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -23,6 +27,121 @@
 #else
 #define SKADAM_CLONES
 #endif
+
+/* ------------------------------------------------------------------ stacks of blocks */
+
+/* An array acquired as K blocks, one per run: `block_ndim` axes per block (1: a vector,
+   2: a matrix), with or without a leading axis of runs (K = 1 without). */
+typedef struct {
+    Py_buffer view;
+    Py_ssize_t runs, run_stride; /* run_stride in bytes */
+    Py_ssize_t rows, cols;       /* a block's shape; rows = 1 for vectors */
+    int dbl;
+} Blocks;
+
+static int
+get_blocks(PyObject *obj, Blocks *b, int writable, int block_ndim, const char *name)
+{
+    int flags = PyBUF_STRIDES | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, &b->view, flags) < 0) {
+        return -1;
+    }
+    Py_buffer *v = &b->view;
+    int ok = v->format != NULL && (strcmp(v->format, "d") == 0 || strcmp(v->format, "f") == 0)
+             && (v->ndim == block_ndim || v->ndim == block_ndim + 1);
+    if (ok) {
+        int lead = v->ndim - block_ndim;
+        b->runs = lead ? v->shape[0] : 1;
+        b->run_stride = lead ? v->strides[0] : 0;
+        b->rows = block_ndim == 2 ? v->shape[lead] : 1;
+        b->cols = v->shape[v->ndim - 1];
+        b->dbl = v->format[0] == 'd';
+        ok = (b->cols <= 1 || v->strides[v->ndim - 1] == v->itemsize) &&
+             (block_ndim == 1 || b->rows <= 1 || v->strides[lead] == b->cols * v->itemsize);
+    }
+    if (!ok) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s must be a float64 or float32 array of %d axes, or %d with a leading "
+                     "axis of runs, each run's block C-contiguous.",
+                     name, block_ndim, block_ndim + 1);
+        PyBuffer_Release(v);
+        return -1;
+    }
+    return 0;
+}
+
+static inline char *
+block(const Blocks *b, Py_ssize_t run)
+{
+    return (char *)b->view.buf + run * b->run_stride;
+}
+
+/* The bytes an array of blocks spans, for the overlap checks. */
+static void
+span(const Blocks *b, const char **first, const char **last)
+{
+    const char *start = b->view.buf;
+    Py_ssize_t extent = b->rows * b->cols * b->view.itemsize;
+    Py_ssize_t reach = (b->runs > 0 ? b->runs - 1 : 0) * b->run_stride;
+    *first = reach < 0 ? start + reach : start;
+    *last = (reach < 0 ? start : start + reach) + extent;
+}
+
+static int
+overlaps(const Blocks *a, const Blocks *b)
+{
+    const char *a0, *a1, *b0, *b1;
+    span(a, &a0, &a1);
+    span(b, &b0, &b1);
+    return a0 < b1 && b0 < a1 && a1 > a0 && b1 > b0;
+}
+
+/* Blocks of `b` match those of `a`: the same number of runs (or one shared by all, when
+   `shared` allows it), the block shape (rows, cols) given, and a's dtype. */
+static int
+matches(const Blocks *a, const Blocks *b, Py_ssize_t rows, Py_ssize_t cols, int shared)
+{
+    return (b->runs == a->runs || (shared && b->view.ndim < a->view.ndim && b->runs == 1)) &&
+           b->rows == rows && b->cols == cols && b->dbl == a->dbl;
+}
+
+static void
+release(Blocks *arrays, int n)
+{
+    for (int i = 0; i < n; i++) PyBuffer_Release(&arrays[i].view);
+}
+
+/* Fill `out[0:k]` from a number (the same for every run) or a vector of k float64 or
+   int64 values. */
+static int
+read_run_values(PyObject *obj, Py_ssize_t k, double *out, const char *name)
+{
+    if (PyFloat_Check(obj) || PyLong_Check(obj)) {
+        double value = PyFloat_AsDouble(obj);
+        if (value == -1.0 && PyErr_Occurred()) return -1;
+        for (Py_ssize_t i = 0; i < k; i++) out[i] = value;
+        return 0;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(obj, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+    int is_float = view.format != NULL && strcmp(view.format, "d") == 0;
+    int is_int = view.format != NULL && view.itemsize == (Py_ssize_t)sizeof(long long) &&
+                 strchr("lq", view.format[0]) != NULL;
+    int ok = view.ndim == 1 && view.shape[0] == k && (is_float || is_int);
+    if (ok && is_float) {
+        memcpy(out, view.buf, k * sizeof(double));
+    } else if (ok) {
+        for (Py_ssize_t i = 0; i < k; i++) out[i] = (double)((long long *)view.buf)[i];
+    } else {
+        PyErr_Format(PyExc_ValueError,
+                     "%s must be a number or a float64 or int64 vector with one value per "
+                     "run (%zd).", name, k);
+    }
+    PyBuffer_Release(&view);
+    return ok ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------------- Adam */
 
 #define DEFINE_ADAM(NAME, T, SQRT)                                                         \
     SKADAM_CLONES static void NAME(                                                        \
@@ -41,7 +160,7 @@
                 const T vi = beta_2 * v[i] + (gi * gi) * one_minus_beta_2;                 \
                 m[i] = mi;                                                                 \
                 v[i] = vi;                                                                 \
-                p[i] -= step_size * (mi / (SQRT(vi + epsilon_root) + epsilon));             \
+                p[i] -= step_size * (mi / (SQRT(vi + epsilon_root) + epsilon));            \
             }                                                                              \
         } else {                                                                           \
             for (Py_ssize_t i = 0; i < n; i++) {                                           \
@@ -52,13 +171,143 @@
                 m[i] = mi;                                                                 \
                 v[i] = vi;                                                                 \
                 v_max[i] = wi;                                                             \
-                p[i] -= step_size * (mi / (SQRT(wi + epsilon_root) + epsilon));             \
+                p[i] -= step_size * (mi / (SQRT(wi + epsilon_root) + epsilon));            \
             }                                                                              \
         }                                                                                  \
     }
 
 DEFINE_ADAM(adam_f64, double, sqrt)
 DEFINE_ADAM(adam_f32, float, sqrtf)
+
+/* A step's coefficients from a run's hyperparameters, in double precision. With
+   c1 = 1 - beta_1^t and c2 = 1 - beta_2^t,
+       m_hat / (sqrt(v_hat + eps_root) + eps) = m / (sqrt(v + eps_root c2) + eps sqrt(c2))
+                                                * sqrt(c2) / c1,
+   so the bias correction costs no pass over the buffers. Computed here for every run
+   alike, with the C library's pow and sqrt, so that a run's step does not depend on the
+   other runs of its stack. */
+static void
+adam_coefficients(double beta_1, double beta_2, double learning_rate, double epsilon,
+                  double epsilon_root, double decay, double t, int bias_correction,
+                  double *step_size, double *eps, double *eps_root, double *shrink)
+{
+    *step_size = learning_rate;
+    *eps = epsilon;
+    *eps_root = epsilon_root;
+    if (bias_correction) {
+        const double bias_2 = 1.0 - pow(beta_2, t);
+        const double sqrt_bias_2 = sqrt(bias_2);
+        *step_size = learning_rate * sqrt_bias_2 / (1.0 - pow(beta_1, t));
+        *eps = epsilon * sqrt_bias_2;
+        *eps_root = epsilon_root * bias_2;
+    }
+    *shrink = 1.0 - learning_rate * decay;
+}
+
+PyDoc_STRVAR(adam_doc,
+"adam(params, grad, m, v, v_max, beta_1, beta_2, learning_rate, epsilon, epsilon_root,\n"
+"     weight_decay, t, bias_correction, n_decayed, start, stop)\n"
+"--\n\n"
+"Adam step t (counted from 1) in place, on entries [start, stop) of each run:\n"
+"params[:n_decayed] *= 1 - learning_rate * weight_decay, then\n"
+"m = beta_1*m + (1-beta_1)*g, v = beta_2*v + (1-beta_2)*g*g,\n"
+"params -= learning_rate * m_hat / (sqrt(w_hat + epsilon_root) + epsilon), with w = v,\n"
+"or w = max(v_max, v) for AMSGrad, and the hats the bias corrections by 1 - beta**t\n"
+"(none without bias_correction). v_max is None, or the AMSGrad running maximum of the\n"
+"raw v, updated in place. params and the buffers are 1-D, or 2-D with one run per row;\n"
+"each of the seven per-run values (beta_1 ... t) is then a number for all runs or a\n"
+"vector of one value per run.");
+
+static PyObject *
+adam(PyObject *self, PyObject *args)
+{
+    enum { N_VALUES = 7 };
+    PyObject *objects[5], *value_objects[N_VALUES];
+    int bias_correction;
+    Py_ssize_t n_decayed, start, stop;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOpnnn", &objects[0], &objects[1], &objects[2],
+                          &objects[3], &objects[4], &value_objects[0], &value_objects[1],
+                          &value_objects[2], &value_objects[3], &value_objects[4],
+                          &value_objects[5], &value_objects[6], &bias_correction,
+                          &n_decayed, &start, &stop)) {
+        return NULL;
+    }
+    static const char *names[5] = {"params", "grad", "m", "v", "v_max"};
+    static const char *value_names[N_VALUES] = {"beta_1", "beta_2", "learning_rate",
+                                                "epsilon", "epsilon_root", "weight_decay",
+                                                "t"};
+    Blocks arrays[5];
+    int n_arrays = objects[4] == Py_None ? 4 : 5, acquired = 0;
+    double *values = NULL;
+    PyObject *result = NULL;
+    for (; acquired < n_arrays; acquired++) {
+        if (get_blocks(objects[acquired], &arrays[acquired], acquired != 1, 1,
+                       names[acquired]) < 0) {
+            goto done;
+        }
+        if (acquired > 0 && (arrays[acquired].view.ndim != arrays[0].view.ndim ||
+                             !matches(&arrays[0], &arrays[acquired], 1, arrays[0].cols, 0))) {
+            PyErr_Format(PyExc_ValueError, "%s must have the shape and dtype of params.",
+                         names[acquired]);
+            acquired++;
+            goto done;
+        }
+    }
+    for (int i = 0; i < n_arrays; i++) {
+        for (int j = i + 1; j < n_arrays; j++) {
+            if (overlaps(&arrays[i], &arrays[j])) {
+                PyErr_Format(PyExc_ValueError, "%s and %s must not share memory.",
+                             names[i], names[j]);
+                goto done;
+            }
+        }
+    }
+    const Py_ssize_t runs = arrays[0].runs, n = arrays[0].cols;
+    values = PyMem_Malloc(N_VALUES * (runs > 0 ? runs : 1) * sizeof(double));
+    if (values == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (int h = 0; h < N_VALUES; h++) {
+        if (read_run_values(value_objects[h], runs, values + h * runs, value_names[h]) < 0) {
+            goto done;
+        }
+    }
+    start = start < 0 ? 0 : (start > n ? n : start);
+    stop = stop < start ? start : (stop > n ? n : stop);
+    n_decayed = n_decayed < start ? 0 : (n_decayed > stop ? stop - start : n_decayed - start);
+    const double *b1 = values, *b2 = values + runs, *lr = values + 2 * runs,
+                 *eps = values + 3 * runs, *eps_root = values + 4 * runs,
+                 *decay = values + 5 * runs, *t = values + 6 * runs;
+    const int dbl = arrays[0].dbl;
+    const Py_ssize_t itemsize = arrays[0].view.itemsize;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < runs; r++) {
+        double step_size, epsilon, epsilon_root, shrink;
+        adam_coefficients(b1[r], b2[r], lr[r], eps[r], eps_root[r], decay[r], t[r],
+                          bias_correction, &step_size, &epsilon, &epsilon_root, &shrink);
+        char *base[5] = {NULL, NULL, NULL, NULL, NULL};
+        for (int i = 0; i < n_arrays; i++) base[i] = block(&arrays[i], r) + start * itemsize;
+        if (dbl) {
+            adam_f64((double *)base[0], (double *)base[1], (double *)base[2],
+                     (double *)base[3], (double *)base[4], stop - start, n_decayed, b1[r],
+                     b2[r], step_size, epsilon, epsilon_root, shrink);
+        } else {
+            adam_f32((float *)base[0], (float *)base[1], (float *)base[2], (float *)base[3],
+                     (float *)base[4], stop - start, n_decayed, (float)b1[r], (float)b2[r],
+                     (float)step_size, (float)epsilon, (float)epsilon_root, (float)shrink);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyMem_Free(values);
+    release(arrays, acquired);
+    return result;
+}
+
+/* -------------------------------------------------------------------- L2 penalty */
 
 #define DEFINE_ADD_SCALED(NAME, T)                                                         \
     SKADAM_CLONES static void NAME(T *restrict y, const T *restrict x, Py_ssize_t n,      \
@@ -70,227 +319,64 @@ DEFINE_ADAM(adam_f32, float, sqrtf)
 DEFINE_ADD_SCALED(add_scaled_f64, double)
 DEFINE_ADD_SCALED(add_scaled_f32, float)
 
-/* Acquire a C-contiguous buffer of doubles ('d') or floats ('f') with `ndim` axes. */
-static int
-get_array(PyObject *obj, Py_buffer *view, int writable, int ndim, const char *name)
-{
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(obj, view, flags) < 0) {
-        return -1;
-    }
-    if (view->ndim != ndim || view->format == NULL ||
-        !(strcmp(view->format, "d") == 0 || strcmp(view->format, "f") == 0)) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s must be a contiguous %d-D float64 or float32 array.", name, ndim);
-        PyBuffer_Release(view);
-        return -1;
-    }
-    return 0;
-}
-
-static int
-get_vector(PyObject *obj, Py_buffer *view, int writable, const char *name)
-{
-    return get_array(obj, view, writable, 1, name);
-}
-
-static int
-is_double(Py_buffer *view)
-{
-    return strcmp(view->format, "d") == 0;
-}
-
-static int
-same_layout(Py_buffer *a, Py_buffer *b, const char *name)
-{
-    if (a->shape[0] != b->shape[0] || strcmp(a->format, b->format) != 0) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s must have the length and dtype of params.", name);
-        return -1;
-    }
-    return 0;
-}
-
-static int
-overlaps(Py_buffer *a, Py_buffer *b)
-{
-    const char *a0 = a->buf, *b0 = b->buf;
-    return a0 < b0 + b->len && b0 < a0 + a->len;
-}
-
-/* Fill `out[0:k]` from a number (the same for every row) or a float64 vector of k values. */
-static int
-read_row_values(PyObject *obj, Py_ssize_t k, double *out, const char *name)
-{
-    if (PyFloat_Check(obj) || PyLong_Check(obj)) {
-        double value = PyFloat_AsDouble(obj);
-        if (value == -1.0 && PyErr_Occurred()) return -1;
-        for (Py_ssize_t i = 0; i < k; i++) out[i] = value;
-        return 0;
-    }
-    Py_buffer view;
-    if (PyObject_GetBuffer(obj, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
-    int ok = view.ndim == 1 && view.shape[0] == k && view.format != NULL &&
-             strcmp(view.format, "d") == 0;
-    if (ok) {
-        memcpy(out, view.buf, k * sizeof(double));
-    } else {
-        PyErr_Format(PyExc_ValueError,
-                     "%s must be a number or a float64 vector with one value per row of "
-                     "params (%zd).", name, k);
-    }
-    PyBuffer_Release(&view);
-    return ok ? 0 : -1;
-}
-
-PyDoc_STRVAR(adam_doc,
-"adam(params, grad, m, v, v_max, beta_1, beta_2, step_size, epsilon, epsilon_root, shrink,\n"
-"     n_decayed)\n"
+PyDoc_STRVAR(add_scaled_doc,
+"add_scaled(y, x, alpha)\n"
 "--\n\n"
-"One Adam step in place: params[:n_decayed] *= shrink, then\n"
-"m = beta_1*m + (1-beta_1)*g, v = beta_2*v + (1-beta_2)*g*g,\n"
-"params -= step_size * m / (sqrt(w + epsilon_root) + epsilon), with w = v, or\n"
-"w = max(v_max, v) for AMSGrad.\n"
-"v_max is None, or the AMSGrad running maximum of the raw v, updated in place.\n"
-"With epsilon_root = 0 the step is exactly the one without it (v + 0 == v for v >= 0).\n"
-"params may also be a 2-D stack of independent runs, one per row, with every buffer of\n"
-"its shape; each of the six hyperparameters is then a number for all rows or a float64\n"
-"vector with one value per row.");
+"y += alpha * x in place, with no temporary array. y and x are 1-D, or 2-D with one run\n"
+"per row (rows of any stride); alpha is a number, or a float64 vector of one value per\n"
+"run. A run whose alpha is zero is left as it is.");
 
 static PyObject *
-adam(PyObject *self, PyObject *args)
+add_scaled(PyObject *self, PyObject *args)
 {
-    enum { N_HYPER = 6 };
-    PyObject *objects[5], *hyper_objects[N_HYPER];
-    Py_ssize_t n_decayed;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOn", &objects[0], &objects[1], &objects[2],
-                          &objects[3], &objects[4], &hyper_objects[0], &hyper_objects[1],
-                          &hyper_objects[2], &hyper_objects[3], &hyper_objects[4],
-                          &hyper_objects[5], &n_decayed)) {
+    PyObject *y_obj, *x_obj, *alpha_obj;
+    if (!PyArg_ParseTuple(args, "OOO", &y_obj, &x_obj, &alpha_obj)) {
         return NULL;
     }
-    static const char *names[5] = {"params", "grad", "m", "v", "v_max"};
-    static const char *hyper_names[N_HYPER] = {"beta_1", "beta_2", "step_size", "epsilon",
-                                               "epsilon_root", "shrink"};
-    Py_buffer views[5];
-    int n_views = objects[4] == Py_None ? 4 : 5, acquired = 0;
-    double *hyper = NULL;
+    Blocks arrays[2];
+    int acquired = 0;
+    double *alpha = NULL;
     PyObject *result = NULL;
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT;
-    for (; acquired < n_views; acquired++) {
-        Py_buffer *view = &views[acquired];
-        if (PyObject_GetBuffer(objects[acquired], view,
-                               flags | (acquired != 1 ? PyBUF_WRITABLE : 0)) < 0) {
-            goto done;
-        }
-        int ndim_ok = acquired == 0 ? (view->ndim == 1 || view->ndim == 2)
-                                    : view->ndim == views[0].ndim;
-        int shape_ok = ndim_ok && (acquired == 0 || (view->shape[0] == views[0].shape[0] &&
-                                   (view->ndim == 1 || view->shape[1] == views[0].shape[1])));
-        if (!shape_ok || view->format == NULL ||
-            !(strcmp(view->format, "d") == 0 || strcmp(view->format, "f") == 0) ||
-            strcmp(view->format, views[0].format) != 0) {
-            PyErr_Format(PyExc_ValueError,
-                         "%s must be a contiguous float64 or float32 array of params' "
-                         "shape and dtype (params: 1-D, or 2-D with one run per row).",
-                         names[acquired]);
-            acquired++;
-            goto done;
-        }
+    if (get_blocks(y_obj, &arrays[0], 1, 1, "y") < 0) goto done;
+    acquired = 1;
+    if (get_blocks(x_obj, &arrays[1], 0, 1, "x") < 0) goto done;
+    acquired = 2;
+    const Blocks *y = &arrays[0], *x = &arrays[1];
+    if (x->view.ndim != y->view.ndim || !matches(y, x, 1, y->cols, 0)) {
+        PyErr_SetString(PyExc_ValueError, "x must have the shape and dtype of y.");
+        goto done;
     }
-    for (int i = 0; i < n_views; i++) {
-        for (int j = i + 1; j < n_views; j++) {
-            if (overlaps(&views[i], &views[j])) {
-                PyErr_Format(PyExc_ValueError, "%s and %s must not share memory.",
-                             names[i], names[j]);
-                goto done;
-            }
-        }
+    if (overlaps(y, x)) {
+        PyErr_SetString(PyExc_ValueError, "y and x must not share memory.");
+        goto done;
     }
-    Py_ssize_t n_rows = views[0].ndim == 2 ? views[0].shape[0] : 1;
-    Py_ssize_t n = views[0].ndim == 2 ? views[0].shape[1] : views[0].shape[0];
-    hyper = PyMem_Malloc(N_HYPER * (n_rows > 0 ? n_rows : 1) * sizeof(double));
-    if (hyper == NULL) {
+    alpha = PyMem_Malloc((y->runs > 0 ? y->runs : 1) * sizeof(double));
+    if (alpha == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    for (int h = 0; h < N_HYPER; h++) {
-        if (read_row_values(hyper_objects[h], n_rows, hyper + h * n_rows, hyper_names[h]) < 0) {
-            goto done;
-        }
-    }
-    n_decayed = n_decayed < 0 ? 0 : (n_decayed > n ? n : n_decayed);
-    const double *b1 = hyper, *b2 = hyper + n_rows, *step = hyper + 2 * n_rows,
-                 *eps = hyper + 3 * n_rows, *eps_root = hyper + 4 * n_rows,
-                 *shrink = hyper + 5 * n_rows;
-    int dbl = is_double(&views[0]);
+    if (read_run_values(alpha_obj, y->runs, alpha, "alpha") < 0) goto done;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t r = 0; r < n_rows; r++) {
-        if (dbl) {
-            double *base[5];
-            for (int i = 0; i < n_views; i++) base[i] = (double *)views[i].buf + r * n;
-            adam_f64(base[0], base[1], base[2], base[3], n_views == 5 ? base[4] : NULL, n,
-                     n_decayed, b1[r], b2[r], step[r], eps[r], eps_root[r], shrink[r]);
+    for (Py_ssize_t r = 0; r < y->runs; r++) {
+        if (alpha[r] == 0.0) continue;
+        if (y->dbl) {
+            add_scaled_f64((double *)block(y, r), (const double *)block(x, r), y->cols,
+                           alpha[r]);
         } else {
-            float *base[5];
-            for (int i = 0; i < n_views; i++) base[i] = (float *)views[i].buf + r * n;
-            adam_f32(base[0], base[1], base[2], base[3], n_views == 5 ? base[4] : NULL, n,
-                     n_decayed, (float)b1[r], (float)b2[r], (float)step[r], (float)eps[r],
-                     (float)eps_root[r], (float)shrink[r]);
+            add_scaled_f32((float *)block(y, r), (const float *)block(x, r), y->cols,
+                           (float)alpha[r]);
         }
     }
     Py_END_ALLOW_THREADS
     result = Py_None;
     Py_INCREF(result);
 done:
-    PyMem_Free(hyper);
-    for (int i = 0; i < acquired; i++) {
-        PyBuffer_Release(&views[i]);
-    }
+    PyMem_Free(alpha);
+    release(arrays, acquired);
     return result;
 }
 
-PyDoc_STRVAR(add_scaled_doc,
-"add_scaled(y, x, alpha)\n"
-"--\n\n"
-"y += alpha * x in place, with no temporary array.");
-
-static PyObject *
-add_scaled(PyObject *self, PyObject *args)
-{
-    PyObject *y_obj, *x_obj;
-    double alpha;
-    if (!PyArg_ParseTuple(args, "OOd", &y_obj, &x_obj, &alpha)) {
-        return NULL;
-    }
-    Py_buffer y, x;
-    if (get_vector(y_obj, &y, 1, "y") < 0) {
-        return NULL;
-    }
-    if (get_vector(x_obj, &x, 0, "x") < 0) {
-        PyBuffer_Release(&y);
-        return NULL;
-    }
-    PyObject *result = NULL;
-    if (same_layout(&y, &x, "x") == 0) {
-        if (overlaps(&y, &x)) {
-            PyErr_SetString(PyExc_ValueError, "y and x must not share memory.");
-        } else {
-            Py_BEGIN_ALLOW_THREADS
-            if (is_double(&y)) {
-                add_scaled_f64(y.buf, x.buf, y.shape[0], alpha);
-            } else {
-                add_scaled_f32(y.buf, x.buf, y.shape[0], (float)alpha);
-            }
-            Py_END_ALLOW_THREADS
-            result = Py_None;
-            Py_INCREF(result);
-        }
-    }
-    PyBuffer_Release(&x);
-    PyBuffer_Release(&y);
-    return result;
-}
+/* ------------------------------------------------------------------------- ReLU */
 
 #define DEFINE_BIAS_RELU(NAME, T)                                                          \
     SKADAM_CLONES static void NAME(T *restrict z, const T *restrict b, Py_ssize_t n_rows,  \
@@ -306,47 +392,6 @@ add_scaled(PyObject *self, PyObject *args)
 
 DEFINE_BIAS_RELU(bias_relu_f64, double)
 DEFINE_BIAS_RELU(bias_relu_f32, float)
-
-PyDoc_STRVAR(bias_relu_doc,
-"bias_relu(Z, b)\n"
-"--\n\n"
-"Z = max(Z + b, 0) in place, for Z of shape (n_rows, width) and b of shape (width,).");
-
-static PyObject *
-bias_relu(PyObject *self, PyObject *args)
-{
-    PyObject *z_obj, *b_obj;
-    if (!PyArg_ParseTuple(args, "OO", &z_obj, &b_obj)) {
-        return NULL;
-    }
-    Py_buffer z, b;
-    if (get_array(z_obj, &z, 1, 2, "Z") < 0) {
-        return NULL;
-    }
-    if (get_vector(b_obj, &b, 0, "b") < 0) {
-        PyBuffer_Release(&z);
-        return NULL;
-    }
-    PyObject *result = NULL;
-    if (b.shape[0] != z.shape[1] || strcmp(b.format, z.format) != 0) {
-        PyErr_SetString(PyExc_ValueError, "b must have Z's width and dtype.");
-    } else if (overlaps(&z, &b)) {
-        PyErr_SetString(PyExc_ValueError, "Z and b must not share memory.");
-    } else {
-        Py_BEGIN_ALLOW_THREADS
-        if (is_double(&z)) {
-            bias_relu_f64(z.buf, b.buf, z.shape[0], z.shape[1]);
-        } else {
-            bias_relu_f32(z.buf, b.buf, z.shape[0], z.shape[1]);
-        }
-        Py_END_ALLOW_THREADS
-        result = Py_None;
-        Py_INCREF(result);
-    }
-    PyBuffer_Release(&b);
-    PyBuffer_Release(&z);
-    return result;
-}
 
 #define DEFINE_RELU_BACKPROP(NAME, T)                                                      \
     SKADAM_CLONES static void NAME(const T *restrict a, T *restrict delta,                \
@@ -366,11 +411,58 @@ bias_relu(PyObject *self, PyObject *args)
 DEFINE_RELU_BACKPROP(relu_backprop_f64, double)
 DEFINE_RELU_BACKPROP(relu_backprop_f32, float)
 
+PyDoc_STRVAR(bias_relu_doc,
+"bias_relu(Z, b)\n"
+"--\n\n"
+"Z = max(Z + b, 0) in place, for Z of shape (n_rows, width) and b of shape (width,), or\n"
+"for a stack: Z of shape (K, n_rows, width) and b of shape (K, width).");
+
+static PyObject *
+bias_relu(PyObject *self, PyObject *args)
+{
+    PyObject *z_obj, *b_obj;
+    if (!PyArg_ParseTuple(args, "OO", &z_obj, &b_obj)) {
+        return NULL;
+    }
+    Blocks arrays[2];
+    int acquired = 0;
+    PyObject *result = NULL;
+    if (get_blocks(z_obj, &arrays[0], 1, 2, "Z") < 0) goto done;
+    acquired = 1;
+    if (get_blocks(b_obj, &arrays[1], 0, 1, "b") < 0) goto done;
+    acquired = 2;
+    const Blocks *z = &arrays[0], *b = &arrays[1];
+    if (b->view.ndim + 1 != z->view.ndim || !matches(z, b, 1, z->cols, 0)) {
+        PyErr_SetString(PyExc_ValueError, "b must have Z's runs, width and dtype.");
+        goto done;
+    }
+    if (overlaps(z, b)) {
+        PyErr_SetString(PyExc_ValueError, "Z and b must not share memory.");
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < z->runs; r++) {
+        if (z->dbl) {
+            bias_relu_f64((double *)block(z, r), (const double *)block(b, r), z->rows,
+                          z->cols);
+        } else {
+            bias_relu_f32((float *)block(z, r), (const float *)block(b, r), z->rows, z->cols);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    release(arrays, acquired);
+    return result;
+}
+
 PyDoc_STRVAR(relu_backprop_doc,
 "relu_backprop(A, delta, column_sums)\n"
 "--\n\n"
 "delta = where(A > 0, delta, 0) in place, for A and delta of shape (n_rows, width),\n"
-"and column_sums = delta.sum(axis=0), the layer's intercept gradient, in the same pass.");
+"and column_sums = delta.sum(axis=0), the layer's intercept gradient, in the same pass;\n"
+"or for a stack, A and delta of shape (K, n_rows, width) and column_sums (K, width).");
 
 static PyObject *
 relu_backprop(PyObject *self, PyObject *args)
@@ -379,42 +471,46 @@ relu_backprop(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "OOO", &a_obj, &d_obj, &s_obj)) {
         return NULL;
     }
-    Py_buffer a, d, sums;
-    if (get_array(a_obj, &a, 0, 2, "A") < 0) {
-        return NULL;
-    }
-    if (get_array(d_obj, &d, 1, 2, "delta") < 0) {
-        PyBuffer_Release(&a);
-        return NULL;
-    }
-    if (get_vector(s_obj, &sums, 1, "column_sums") < 0) {
-        PyBuffer_Release(&d);
-        PyBuffer_Release(&a);
-        return NULL;
-    }
+    Blocks arrays[3];
+    int acquired = 0;
     PyObject *result = NULL;
-    if (a.shape[0] != d.shape[0] || a.shape[1] != d.shape[1] || sums.shape[0] != a.shape[1] ||
-        strcmp(a.format, d.format) != 0 || strcmp(a.format, sums.format) != 0) {
+    if (get_blocks(a_obj, &arrays[0], 0, 2, "A") < 0) goto done;
+    acquired = 1;
+    if (get_blocks(d_obj, &arrays[1], 1, 2, "delta") < 0) goto done;
+    acquired = 2;
+    if (get_blocks(s_obj, &arrays[2], 1, 1, "column_sums") < 0) goto done;
+    acquired = 3;
+    const Blocks *a = &arrays[0], *d = &arrays[1], *sums = &arrays[2];
+    if (d->view.ndim != a->view.ndim || !matches(a, d, a->rows, a->cols, 0) ||
+        sums->view.ndim + 1 != a->view.ndim || !matches(a, sums, 1, a->cols, 0)) {
         PyErr_SetString(PyExc_ValueError,
-                        "delta must have A's shape and dtype, column_sums A's width and dtype.");
-    } else if (overlaps(&a, &d) || overlaps(&a, &sums) || overlaps(&d, &sums)) {
-        PyErr_SetString(PyExc_ValueError, "A, delta and column_sums must not share memory.");
-    } else {
-        Py_BEGIN_ALLOW_THREADS
-        if (is_double(&a)) {
-            relu_backprop_f64(a.buf, d.buf, sums.buf, a.shape[0], a.shape[1]);
-        } else {
-            relu_backprop_f32(a.buf, d.buf, sums.buf, a.shape[0], a.shape[1]);
-        }
-        Py_END_ALLOW_THREADS
-        result = Py_None;
-        Py_INCREF(result);
+                        "delta must have A's shape and dtype, column_sums A's runs, width "
+                        "and dtype.");
+        goto done;
     }
-    PyBuffer_Release(&sums);
-    PyBuffer_Release(&d);
-    PyBuffer_Release(&a);
+    if (overlaps(a, d) || overlaps(a, sums) || overlaps(d, sums)) {
+        PyErr_SetString(PyExc_ValueError, "A, delta and column_sums must not share memory.");
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < a->runs; r++) {
+        if (a->dbl) {
+            relu_backprop_f64((const double *)block(a, r), (double *)block(d, r),
+                              (double *)block(sums, r), a->rows, a->cols);
+        } else {
+            relu_backprop_f32((const float *)block(a, r), (float *)block(d, r),
+                              (float *)block(sums, r), a->rows, a->cols);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    release(arrays, acquired);
     return result;
 }
+
+/* ----------------------------------------------------------------- cross-entropies */
 
 /* exp and log without branches, so that the compiler vectorises the loops calling them;
  * libm's are scalar calls and made the cross-entropy of a wide output the dearest step
@@ -565,7 +661,9 @@ PyDoc_STRVAR(softmax_cross_entropy_doc,
 "softmax_cross_entropy(raw, codes, out, losses)\n"
 "--\n\n"
 "Per row of raw (n_rows, n_classes): out = softmax(raw) - onehot(codes) and\n"
-"losses = logsumexp(raw) - raw[codes], with codes int64 class indices. out may be raw.");
+"losses = logsumexp(raw) - raw[codes], with codes int64 class indices. out may be raw.\n"
+"For a stack, raw and out are (K, n_rows, n_classes) and losses (K, n_rows); the codes\n"
+"are the same for every run.");
 
 static PyObject *
 softmax_cross_entropy(PyObject *self, PyObject *args)
@@ -574,37 +672,45 @@ softmax_cross_entropy(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "OOOO", &raw_obj, &codes_obj, &out_obj, &losses_obj)) {
         return NULL;
     }
-    Py_buffer raw, codes, out, losses;
-    int acquired = 0;
+    Blocks arrays[3];
+    Py_buffer codes;
+    int acquired = 0, have_codes = 0;
     PyObject *result = NULL;
-    if (get_array(raw_obj, &raw, 0, 2, "raw") < 0) goto done;
+    if (get_blocks(raw_obj, &arrays[0], 0, 2, "raw") < 0) goto done;
     acquired = 1;
-    if (PyObject_GetBuffer(codes_obj, &codes, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
+    if (get_blocks(out_obj, &arrays[1], 1, 2, "out") < 0) goto done;
     acquired = 2;
+    if (get_blocks(losses_obj, &arrays[2], 1, 1, "losses") < 0) goto done;
+    acquired = 3;
+    if (PyObject_GetBuffer(codes_obj, &codes, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
+    have_codes = 1;
     if (codes.ndim != 1 || codes.itemsize != (Py_ssize_t)sizeof(long long) ||
         codes.format == NULL || strchr("lq", codes.format[0]) == NULL) {
         PyErr_SetString(PyExc_ValueError, "codes must be a contiguous 1-D int64 array.");
         goto done;
     }
-    if (get_array(out_obj, &out, 1, 2, "out") < 0) goto done;
-    acquired = 3;
-    if (get_vector(losses_obj, &losses, 1, "losses") < 0) goto done;
-    acquired = 4;
-    Py_ssize_t n_rows = raw.shape[0], k = raw.shape[1];
-    if (codes.shape[0] != n_rows || out.shape[0] != n_rows || out.shape[1] != k ||
-        losses.shape[0] != n_rows || strcmp(out.format, raw.format) != 0 ||
-        strcmp(losses.format, raw.format) != 0 || k == 0) {
+    const Blocks *raw = &arrays[0], *out = &arrays[1], *losses = &arrays[2];
+    const Py_ssize_t n_rows = raw->rows, k = raw->cols;
+    if (codes.shape[0] != n_rows || out->view.ndim != raw->view.ndim ||
+        !matches(raw, out, n_rows, k, 0) || losses->view.ndim + 1 != raw->view.ndim ||
+        !matches(raw, losses, 1, n_rows, 0) || k == 0) {
         PyErr_SetString(PyExc_ValueError,
                         "out must have raw's shape and dtype, codes and losses one entry "
-                        "per row of raw, losses raw's dtype.");
+                        "per row of raw, losses raw's runs and dtype.");
         goto done;
     }
-    Py_ssize_t bad;
+    Py_ssize_t bad = -1;
     Py_BEGIN_ALLOW_THREADS
-    if (is_double(&raw)) {
-        bad = softmax_cross_entropy_f64(raw.buf, codes.buf, out.buf, losses.buf, n_rows, k);
-    } else {
-        bad = softmax_cross_entropy_f32(raw.buf, codes.buf, out.buf, losses.buf, n_rows, k);
+    for (Py_ssize_t r = 0; r < raw->runs && bad < 0; r++) {
+        if (raw->dbl) {
+            bad = softmax_cross_entropy_f64((const double *)block(raw, r), codes.buf,
+                                            (double *)block(out, r),
+                                            (double *)block(losses, r), n_rows, k);
+        } else {
+            bad = softmax_cross_entropy_f32((const float *)block(raw, r), codes.buf,
+                                            (float *)block(out, r), (float *)block(losses, r),
+                                            n_rows, k);
+        }
     }
     Py_END_ALLOW_THREADS
     if (bad >= 0) {
@@ -615,10 +721,8 @@ softmax_cross_entropy(PyObject *self, PyObject *args)
     result = Py_None;
     Py_INCREF(result);
 done:
-    if (acquired >= 4) PyBuffer_Release(&losses);
-    if (acquired >= 3) PyBuffer_Release(&out);
-    if (acquired >= 2) PyBuffer_Release(&codes);
-    if (acquired >= 1) PyBuffer_Release(&raw);
+    if (have_codes) PyBuffer_Release(&codes);
+    release(arrays, acquired);
     return result;
 }
 
@@ -652,7 +756,8 @@ PyDoc_STRVAR(sigmoid_cross_entropy_doc,
 "--\n\n"
 "For raw and 0/1 targets Y of shape (n_rows, n_outputs): per row, losses = the mean over\n"
 "outputs of log(1 + exp(raw)) - Y * raw, and out = (sigmoid(raw) - Y) / n_outputs, its\n"
-"gradient. out may be raw.");
+"gradient. out may be raw. For a stack, raw and out are (K, n_rows, n_outputs) and\n"
+"losses (K, n_rows); Y is the same for every run.");
 
 static PyObject *
 sigmoid_cross_entropy(PyObject *self, PyObject *args)
@@ -661,41 +766,45 @@ sigmoid_cross_entropy(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "OOOO", &raw_obj, &y_obj, &out_obj, &losses_obj)) {
         return NULL;
     }
-    Py_buffer raw, y, out, losses;
+    Blocks arrays[4];
     int acquired = 0;
     PyObject *result = NULL;
-    if (get_array(raw_obj, &raw, 0, 2, "raw") < 0) goto done;
+    if (get_blocks(raw_obj, &arrays[0], 0, 2, "raw") < 0) goto done;
     acquired = 1;
-    if (get_array(y_obj, &y, 0, 2, "Y") < 0) goto done;
+    if (get_blocks(y_obj, &arrays[1], 0, 2, "Y") < 0) goto done;
     acquired = 2;
-    if (get_array(out_obj, &out, 1, 2, "out") < 0) goto done;
+    if (get_blocks(out_obj, &arrays[2], 1, 2, "out") < 0) goto done;
     acquired = 3;
-    if (get_vector(losses_obj, &losses, 1, "losses") < 0) goto done;
+    if (get_blocks(losses_obj, &arrays[3], 1, 1, "losses") < 0) goto done;
     acquired = 4;
-    Py_ssize_t n_rows = raw.shape[0], k = raw.shape[1];
-    if (y.shape[0] != n_rows || y.shape[1] != k || out.shape[0] != n_rows ||
-        out.shape[1] != k || losses.shape[0] != n_rows || k == 0 ||
-        strcmp(y.format, raw.format) != 0 || strcmp(out.format, raw.format) != 0 ||
-        strcmp(losses.format, raw.format) != 0) {
+    const Blocks *raw = &arrays[0], *y = &arrays[1], *out = &arrays[2], *losses = &arrays[3];
+    const Py_ssize_t n_rows = raw->rows, k = raw->cols;
+    if (y->view.ndim != 2 || !matches(raw, y, n_rows, k, 1) ||
+        out->view.ndim != raw->view.ndim || !matches(raw, out, n_rows, k, 0) ||
+        losses->view.ndim + 1 != raw->view.ndim || !matches(raw, losses, 1, n_rows, 0) ||
+        k == 0) {
         PyErr_SetString(PyExc_ValueError,
-                        "Y and out must have raw's shape and dtype, losses one entry per "
-                        "row of raw and raw's dtype.");
+                        "Y (one run's) and out must have raw's shape and dtype, losses one "
+                        "entry per row of raw and raw's runs and dtype.");
         goto done;
     }
     Py_BEGIN_ALLOW_THREADS
-    if (is_double(&raw)) {
-        sigmoid_cross_entropy_f64(raw.buf, y.buf, out.buf, losses.buf, n_rows, k);
-    } else {
-        sigmoid_cross_entropy_f32(raw.buf, y.buf, out.buf, losses.buf, n_rows, k);
+    for (Py_ssize_t r = 0; r < raw->runs; r++) {
+        if (raw->dbl) {
+            sigmoid_cross_entropy_f64((const double *)block(raw, r), y->view.buf,
+                                      (double *)block(out, r), (double *)block(losses, r),
+                                      n_rows, k);
+        } else {
+            sigmoid_cross_entropy_f32((const float *)block(raw, r), y->view.buf,
+                                      (float *)block(out, r), (float *)block(losses, r),
+                                      n_rows, k);
+        }
     }
     Py_END_ALLOW_THREADS
     result = Py_None;
     Py_INCREF(result);
 done:
-    if (acquired >= 4) PyBuffer_Release(&losses);
-    if (acquired >= 3) PyBuffer_Release(&out);
-    if (acquired >= 2) PyBuffer_Release(&y);
-    if (acquired >= 1) PyBuffer_Release(&raw);
+    release(arrays, acquired);
     return result;
 }
 

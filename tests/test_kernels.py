@@ -15,26 +15,40 @@ def _rng():
     return np.random.default_rng(0)
 
 
+def _adam(p, g, m, v, v_max, beta_1=0.8, beta_2=0.99, learning_rate=0.01, epsilon=1e-3,
+          epsilon_root=0.0, weight_decay=10.0, t=3, bias_correction=True, n_decayed=0,
+          start=0, stop=None):
+    n = p.shape[-1]
+    kernels.adam(p, g, m, v, v_max, beta_1, beta_2, learning_rate, epsilon, epsilon_root,
+                 weight_decay, t, bias_correction, n_decayed, start, n if stop is None else stop)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("amsgrad", [False, True])
 @pytest.mark.parametrize("n_decayed", [0, 7, 20])
 @pytest.mark.parametrize("eps_root", [0.0, 0.5])
-def test_adam_matches_the_update_equations(dtype, amsgrad, n_decayed, eps_root):
+@pytest.mark.parametrize("bias_correction", [False, True])
+def test_adam_matches_the_update_equations(dtype, amsgrad, n_decayed, eps_root,
+                                           bias_correction):
+    # Kingma & Ba's Algorithm 1 as written, with the hats, at step t = 3; decoupled
+    # weight decay shrinks the leading n_decayed entries by 1 - learning_rate * decay.
     rng = _rng()
     p, g = rng.standard_normal(20).astype(dtype), rng.standard_normal(20).astype(dtype)
     m = rng.standard_normal(20).astype(dtype)
     v, v_max = rng.random(20).astype(dtype), 2 * rng.random(20).astype(dtype)
-    b1, b2, step, eps, shrink = 0.8, 0.99, 0.01, 1e-3, 0.9
+    b1, b2, lr, eps, decay, t = 0.8, 0.99, 0.01, 1e-3, 10.0, 3
     expected_p = p.astype(np.float64)
-    expected_p[:n_decayed] *= shrink
+    expected_p[:n_decayed] *= 1 - lr * decay
     expected_m = b1 * m + (1 - b1) * g.astype(np.float64)
     expected_v = b2 * v + (1 - b2) * g.astype(np.float64) ** 2
     expected_v_max = np.maximum(v_max, expected_v)
-    denominator = np.sqrt((expected_v_max if amsgrad else expected_v) + eps_root) + eps
-    expected_p -= step * expected_m / denominator
+    second = expected_v_max if amsgrad else expected_v
+    m_hat = expected_m / (1 - b1**t) if bias_correction else expected_m
+    second_hat = second / (1 - b2**t) if bias_correction else second
+    expected_p -= lr * m_hat / (np.sqrt(second_hat + eps_root) + eps)
 
-    kernels.adam(p, g, m, v, v_max if amsgrad else None, b1, b2, step, eps, eps_root, shrink,
-                 n_decayed)
+    _adam(p, g, m, v, v_max if amsgrad else None, b1, b2, lr, eps, eps_root, decay, t,
+          bias_correction, n_decayed)
 
     for got, expected in [(p, expected_p), (m, expected_m), (v, expected_v)]:
         assert got.dtype == dtype
@@ -46,36 +60,52 @@ def test_adam_matches_the_update_equations(dtype, amsgrad, n_decayed, eps_root):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("amsgrad", [False, True])
 def test_adam_on_stacked_runs_equals_each_run_alone(dtype, amsgrad):
-    # One call over K rows, each with its own hyperparameters, is K independent steps.
+    # One call over K rows, each with its own hyperparameters and step count, is K
+    # independent steps.
     rng = _rng()
     k, n = 4, 9
     arrays = [rng.standard_normal((k, n)).astype(dtype) for _ in range(3)]
     arrays += [rng.random((k, n)).astype(dtype) for _ in range(2)]
-    hyper = [rng.uniform(0.5, 0.99, k), rng.uniform(0.9, 0.999, k), rng.uniform(0, 0.1, k),
-             rng.uniform(0, 1e-3, k), rng.uniform(0, 1e-3, k), rng.uniform(0.9, 1, k)]
+    per_run = [rng.uniform(0.5, 0.99, k), rng.uniform(0.9, 0.999, k), rng.uniform(0, 0.1, k),
+               rng.uniform(0, 1e-3, k), rng.uniform(0, 1e-3, k), rng.uniform(0, 1, k),
+               np.array([1, 5, 17, 300])]
     alone = [a.copy() for a in arrays]
     for row in range(k):
         p, g, m, v, v_max = (a[row] for a in alone)
         kernels.adam(p, g, m, v, v_max if amsgrad else None,
-                     *(float(h[row]) for h in hyper), 5)
+                     *(float(h[row]) for h in per_run), True, 5, 0, n)
     p, g, m, v, v_max = arrays
-    kernels.adam(p, g, m, v, v_max if amsgrad else None, *hyper, 5)
+    kernels.adam(p, g, m, v, v_max if amsgrad else None, *per_run, True, 5, 0, n)
     for stacked, single in zip(arrays, alone, strict=True):
         np.testing.assert_array_equal(stacked, single)
 
     # A number stands for the same value on every row.
     scalar = [a.copy() for a in alone]
     vector = [a.copy() for a in alone]
-    kernels.adam(*scalar[:4], None, 0.9, 0.999, 1e-3, 1e-8, 1e-6, 1.0, 0)
-    kernels.adam(*vector[:4], None, np.full(k, 0.9), 0.999, np.full(k, 1e-3), 1e-8,
-                 np.full(k, 1e-6), 1.0, 0)
+    _adam(*scalar[:4], None, 0.9, 0.999, 1e-3, 1e-8, 1e-6, 0.0, 4)
+    _adam(*vector[:4], None, np.full(k, 0.9), 0.999, np.full(k, 1e-3), 1e-8,
+          np.full(k, 1e-6), 0.0, np.full(k, 4, dtype=np.int64))
     for a, b in zip(scalar, vector, strict=True):
         np.testing.assert_array_equal(a, b)
 
-    with pytest.raises(ValueError, match="one value per row of params"):
-        kernels.adam(*arrays[:4], None, np.full(k + 1, 0.9), 0.999, 1e-3, 1e-8, 0.0, 1.0, 0)
-    with pytest.raises(ValueError, match="epsilon_root must be .* one value per row"):
-        kernels.adam(*arrays[:4], None, 0.9, 0.999, 1e-3, 1e-8, np.zeros(k - 1), 1.0, 0)
+    with pytest.raises(ValueError, match="one value per run"):
+        _adam(*arrays[:4], None, np.full(k + 1, 0.9))
+    with pytest.raises(ValueError, match="epsilon_root must be .* one value per run"):
+        _adam(*arrays[:4], None, epsilon_root=np.zeros(k - 1))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_adam_steps_a_range_of_columns(dtype):
+    # Threads step disjoint ranges of the columns: together, the step of the whole.
+    rng = _rng()
+    arrays = [rng.standard_normal((3, 10)).astype(dtype) for _ in range(3)]
+    arrays += [rng.random((3, 10)).astype(dtype)]
+    whole = [a.copy() for a in arrays]
+    _adam(*whole, None, n_decayed=6)
+    for start, stop in [(0, 4), (4, 10)]:
+        _adam(*arrays, None, n_decayed=6, start=start, stop=stop)
+    for got, expected in zip(arrays, whole, strict=True):
+        np.testing.assert_array_equal(got, expected)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -92,7 +122,8 @@ def test_adam_with_zero_eps_root_steps_exactly_as_without_it(dtype, amsgrad):
     second = np.maximum(v_max, new_v) if amsgrad else new_v
     new_m = dtype(0.8) * m + (dtype(1) - dtype(0.8)) * g
     expected = p - dtype(0.01) * (new_m / (np.sqrt(second) + dtype(1e-3)))
-    kernels.adam(p, g, m, v, v_max if amsgrad else None, 0.8, 0.99, 0.01, 1e-3, 0.0, 1.0, 0)
+    _adam(p, g, m, v, v_max if amsgrad else None, 0.8, 0.99, 0.01, 1e-3, 0.0, 0.0,
+          bias_correction=False)
     np.testing.assert_array_equal(v, new_v)
     np.testing.assert_array_equal(p, expected)
 
@@ -160,15 +191,60 @@ def test_sigmoid_cross_entropy(dtype, n_outputs):
     np.testing.assert_allclose(out, expected, rtol=RTOL[dtype] * 10, atol=1e-7)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_stacked_kernels_equal_each_run_alone(dtype):
+    # A leading axis of K runs (of any stride, as the rows of a parameter stack) runs
+    # each run's block through the same loop as the run alone.
+    rng = _rng()
+    k, n, width = 3, 7, 5
+    params = rng.standard_normal((k, 40)).astype(dtype)
+    b = params[:, 10:10 + width]  # strided rows, as the intercepts of a stack
+    Z = rng.standard_normal((k, n, width)).astype(dtype)
+    alone = Z.copy()
+    for run in range(k):
+        kernels.bias_relu(alone[run], b[run].copy())
+    kernels.bias_relu(Z, b)
+    np.testing.assert_array_equal(Z, alone)
+
+    delta = rng.standard_normal((k, n, width)).astype(dtype)
+    sums = np.zeros((k, 40), dtype=dtype)[:, 3:3 + width]
+    delta_alone, sums_alone = delta.copy(), np.zeros((k, width), dtype=dtype)
+    for run in range(k):
+        kernels.relu_backprop(Z[run], delta_alone[run], sums_alone[run])
+    kernels.relu_backprop(Z, delta, sums)
+    np.testing.assert_array_equal(delta, delta_alone)
+    np.testing.assert_array_equal(sums, sums_alone)
+
+    y, x = params[:, :20].copy(), rng.standard_normal((k, 20)).astype(dtype)
+    y_alone = y.copy()
+    alphas = np.array([0.5, 0.0, 2.0])
+    for run in range(k):
+        kernels.add_scaled(y_alone[run], x[run], float(alphas[run]))
+    kernels.add_scaled(y, x, alphas)
+    np.testing.assert_array_equal(y, y_alone)
+
+    raw = (5 * rng.standard_normal((k, n, 4))).astype(dtype)
+    codes = rng.integers(0, 4, n)
+    Y = rng.integers(0, 2, (n, 4)).astype(dtype)
+    for kernel, targets in [(kernels.softmax_cross_entropy, codes),
+                            (kernels.sigmoid_cross_entropy, Y)]:
+        out, losses = np.empty_like(raw), np.empty((k, n), dtype=dtype)
+        kernel(raw, targets, out, losses)
+        for run in range(k):
+            out_alone, losses_alone = np.empty_like(raw[run]), np.empty(n, dtype=dtype)
+            kernel(raw[run], targets, out_alone, losses_alone)
+            np.testing.assert_array_equal(out[run], out_alone)
+            np.testing.assert_array_equal(losses[run], losses_alone)
+
+
 def test_kernels_refuse_arrays_they_cannot_read_or_write():
     x = np.zeros(4)
-    with pytest.raises(ValueError, match="grad must be .* of params' shape and dtype"):
-        kernels.adam(x, np.zeros(3), np.zeros(4), np.zeros(4), None, 0.9, 0.9, 1, 0, 0, 1, 0)
-    with pytest.raises(ValueError, match="grad must be .* of params' shape and dtype"):
-        kernels.adam(x, np.zeros(4, np.float32), np.zeros(4), np.zeros(4), None,
-                     0.9, 0.9, 1, 0, 0, 1, 0)
+    with pytest.raises(ValueError, match="grad must have the shape and dtype of params"):
+        _adam(x, np.zeros(3), np.zeros(4), np.zeros(4), None)
+    with pytest.raises(ValueError, match="grad must have the shape and dtype of params"):
+        _adam(x, np.zeros(4, np.float32), np.zeros(4), np.zeros(4), None)
     with pytest.raises(ValueError, match="must not share memory"):
-        kernels.adam(x, np.zeros(4), x, np.zeros(4), None, 0.9, 0.9, 1, 0, 0, 1, 0)
+        _adam(x, np.zeros(4), x, np.zeros(4), None)
     with pytest.raises(ValueError, match="C-contiguous"):
         kernels.add_scaled(np.zeros(8)[::2], x, 1.0)
     with pytest.raises(ValueError, match="float64 or float32"):
@@ -181,6 +257,8 @@ def test_kernels_refuse_arrays_they_cannot_read_or_write():
                                       np.zeros((2, 3)), np.zeros(2))
     with pytest.raises(ValueError, match="width and dtype"):
         kernels.bias_relu(np.zeros((2, 3)), np.zeros(2))
+    with pytest.raises(ValueError, match="runs, width and dtype"):
+        kernels.bias_relu(np.zeros((2, 2, 3)), np.zeros((3, 3)))
     frozen = np.zeros(4)
     frozen.flags.writeable = False
     with pytest.raises((ValueError, BufferError)):

@@ -1,7 +1,5 @@
 """Adam (Kingma & Ba, 2015), its AMSGrad variant (Reddi et al., 2018) and AdamW."""
 
-import math
-import operator
 from numbers import Real
 
 import numpy as np
@@ -9,7 +7,8 @@ from sklearn.utils._param_validation import Interval
 
 from .. import _kernels as kernels
 from ._base import Optimizer
-from ._chunks import for_each_part
+from ._chunks import for_each_column_range
+from ._stacked import StackedStates
 
 
 class Adam(Optimizer):
@@ -160,19 +159,10 @@ class Adam(Optimizer):
         >>> params
         array([-0.5])
         """
-        coefficients = self._coefficients(state.t, learning_rate)
-        n_decayed, amsgrad = state.n_decayed, self.amsgrad
         if np.may_share_memory(grad, params):  # the kernel reads and writes disjoint arrays
             grad = grad.copy()
-
-        def update_part(start, views):
-            p, g, m, v, *v_max = views
-            kernels.adam(p, g, m, v, v_max[0] if amsgrad else None, *coefficients,
-                         n_decayed - start)
-
-        buffers = (state.m, state.v, state.v_max) if amsgrad else (state.m, state.v)
-        # One fused compiled loop: a dozen NumPy passes would each stream the buffers again.
-        for_each_part(update_part, (params, grad, *buffers))
+        type(self)._update_rows([self], params[np.newaxis], grad[np.newaxis],
+                                StackedStates([state]), np.array([float(learning_rate)]))
 
     @classmethod
     def _update_rows(cls, optimizers, params, grad, stacked, learning_rates):
@@ -180,65 +170,31 @@ class Adam(Optimizer):
         if hyperparameters is None:
             # Fixed for the life of the stack: read from the optimizers once, not per step.
             kinds = {(type(opt), opt.amsgrad, opt.bias_correction) for opt in optimizers}
-            hyperparameters = stacked.cache["adam"] = False if len(kinds) > 1 else tuple(
-                np.array(column) for column in zip(
-                    *(opt._hyperparameters() for opt in optimizers), strict=True))
+            hyperparameters = stacked.cache["adam"] = (
+                False if len(kinds) > 1 else optimizers[0]._hyperparameters()
+                if len(optimizers) == 1 else tuple(
+                    np.array(column) for column in zip(
+                        *(opt._hyperparameters() for opt in optimizers), strict=True)))
         if hyperparameters is False:  # different buffers or formulas: row by row
             return super()._update_rows(optimizers, params, grad, stacked, learning_rates)
-        t = np.array([state.t for state in stacked.states], dtype=np.float64)
-        coefficients = _coefficients(*hyperparameters, optimizers[0].bias_correction, t,
-                                     learning_rates, np.sqrt, _power_per_row)
+        beta_1, beta_2, epsilon, epsilon_root, decay = hyperparameters
         buffers = stacked.buffers
-        # The rows are independent runs: one compiled call steps them all, each with its
-        # own coefficients.
-        kernels.adam(params, grad, buffers["m"], buffers["v"], buffers.get("v_max"),
-                     *coefficients, stacked.states[0].n_decayed)
+        arrays = (params, grad, buffers["m"], buffers["v"], buffers.get("v_max"))
+        bias_correction = optimizers[0].bias_correction
+        n_decayed = stacked.states[0].n_decayed
+
+        def update_columns(start, stop):
+            # One compiled call steps every run, each with its own hyperparameters; the
+            # kernel derives each run's bias-corrected coefficients the same way.
+            kernels.adam(*arrays, beta_1, beta_2, learning_rates, epsilon, epsilon_root,
+                         decay, stacked.steps, bias_correction, n_decayed, start, stop)
+
+        for_each_column_range(update_columns, params.shape[1])
 
     def _hyperparameters(self):
         """``(beta_1, beta_2, epsilon, epsilon_root, decay)`` as floats."""
         return (float(self.beta_1), float(self.beta_2), float(self.epsilon),
                 float(self.epsilon_root), self._decoupled_weight_decay())
-
-    def _coefficients(self, t, learning_rate):
-        """The kernel's ``(beta_1, beta_2, step_size, epsilon, epsilon_root, shrink)``."""
-        return _coefficients(*self._hyperparameters(), self.bias_correction, t,
-                             learning_rate, math.sqrt, operator.pow)
-
-
-def _coefficients(beta_1, beta_2, epsilon, epsilon_root, decay, bias_correction, t,
-                  learning_rate, sqrt, power):
-    """The kernel's coefficients from floats, or from arrays of one value per stacked run.
-
-    One formula for both, so that a stacked run steps bit for bit as it would alone,
-    provided ``sqrt`` and ``power`` compute the same on floats and on arrays: ``sqrt``
-    is ``math.sqrt`` or ``np.sqrt``, both correctly rounded on any instruction set;
-    ``power`` is ``operator.pow`` or :func:`_power_per_row`, which applies the same
-    float power to every row.
-    """
-    if bias_correction:
-        # With c1 = 1 - beta_1**t and c2 = 1 - beta_2**t,
-        # m_hat / (sqrt(v_hat + eps_r) + eps) = m / (sqrt(v + eps_r*c2) + eps*sqrt(c2))
-        # * sqrt(c2) / c1: the correction costs no pass over the buffer.
-        bias_2 = 1.0 - power(beta_2, t)
-        sqrt_bias_2 = sqrt(bias_2)
-        step_size = learning_rate * sqrt_bias_2 / (1.0 - power(beta_1, t))
-        epsilon = epsilon * sqrt_bias_2
-        epsilon_root = epsilon_root * bias_2
-    else:
-        step_size = learning_rate
-    shrink = 1.0 - learning_rate * decay
-    return beta_1, beta_2, step_size, epsilon, epsilon_root, shrink
-
-
-def _power_per_row(base, exponent):
-    """``base**exponent`` for arrays, row by row with Python's float power.
-
-    NumPy's vectorised ``np.power`` is not correctly rounded, and its AVX-512 kernels
-    differ from the C library's ``pow`` behind Python's ``**`` in the last bit for some
-    ``(beta, t)``: a stack would then step differently from its runs alone. The loop is
-    over the runs, not the parameters, so it costs little.
-    """
-    return np.array([b**e for b, e in zip(base.tolist(), exponent.tolist(), strict=True)])
 
 
 class AdamW(Adam):

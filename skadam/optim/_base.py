@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import HasMethods, Interval
 
 from ._chunks import chunk_layout
+from ._stacked import StackedStates, stacked_step
 
 
 class OptimizerState:
@@ -60,7 +61,9 @@ class OptimizerState:
 
     def __init__(self, params, buffer_names=(), *, n_decayed=None, scratch=True):
         n_params = params.shape[0]
-        self.t = 0
+        # The step count lives in an array, so that a stack of runs can count the
+        # steps of all of them in one array of which this is a view.
+        self._steps = np.zeros(1, dtype=np.int64)
         self.n_params = n_params
         self.dtype = params.dtype
         self.n_decayed = n_params if n_decayed is None else int(n_decayed)
@@ -69,6 +72,33 @@ class OptimizerState:
             setattr(self, name, np.zeros_like(params))
         chunk_length, n_threads = chunk_layout(n_params)
         self.scratch = np.empty((n_threads, chunk_length if scratch else 0), dtype=params.dtype)
+
+    @property
+    def t(self):
+        """Number of steps taken so far."""
+        return int(self._steps[0])
+
+    @t.setter
+    def t(self, value):
+        self._steps[0] = value
+
+    def detach(self):
+        """Give the state arrays of its own, should its buffers be views of a stack's.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skadam.optim import Adam
+        >>> stack = np.zeros((2, 3))
+        >>> state = Adam().init_state(np.zeros(3))
+        >>> state.m = stack[0]
+        >>> state.detach()
+        >>> np.shares_memory(state.m, stack)
+        False
+        """
+        for name in self.buffer_names:
+            setattr(self, name, getattr(self, name).copy())
+        self._steps = self._steps.copy()
 
     def __repr__(self):
         return (
@@ -230,9 +260,19 @@ class Optimizer(BaseEstimator):
         >>> params
         array([0.5, 2.5])
         """
-        self._check_grad(params, grad, state)
-        state.t += 1
-        self.update(params, grad, state, self._learning_rate_at(state.t))
+        self._check_shapes(params, grad, state)
+        if np.may_share_memory(grad, params):  # a step reads and writes disjoint arrays
+            grad = grad.copy()
+        # A run alone is a stack of one: the same step as in any stack.
+        bad_rows = stacked_step([self], params[np.newaxis], grad[np.newaxis],
+                                StackedStates([state]))
+        if bad_rows.size:
+            raise ValueError(
+                f"{type(self).__name__}.step got a gradient with NaN or infinite entries; "
+                "parameters and state are left unchanged. The objective has diverged or "
+                "the data hold non-finite values: lower the learning rate or check the "
+                "inputs."
+            )
 
     def update(self, params, grad, state, learning_rate):
         """Change ``params`` and the state's buffers in place; ``state.t`` is already advanced.
@@ -270,7 +310,9 @@ class Optimizer(BaseEstimator):
     def _update_rows(cls, optimizers, params, grad, stacked, learning_rates):
         """Update K runs stacked as rows (see ``skadam.optim._stacked``), all of this class.
 
-        This default updates row by row; an optimizer with a vectorised step overrides it.
+        This default updates row by row through :meth:`update`, so that an optimizer
+        written against the one-buffer protocol trains in any stack; an optimizer with a
+        stacked form of its step overrides it.
         """
         for row, optimizer in enumerate(optimizers):
             optimizer.update(params[row], grad[row], stacked.states[row],
@@ -287,8 +329,9 @@ class Optimizer(BaseEstimator):
         # Schedules count the updates made before this one, so the first step reads value(0).
         return float(learning_rate.value(t - 1))
 
-    def _check_grad(self, params, grad, state):
+    def _check_shapes(self, params, grad, state):
         caller = type(self).__name__
+        _check_params(params, caller)
         if not isinstance(grad, np.ndarray) or grad.shape != params.shape:
             raise ValueError(
                 f"{caller}.step needs a gradient of the parameters' shape {params.shape}; "
@@ -299,14 +342,4 @@ class Optimizer(BaseEstimator):
             raise ValueError(
                 f"{caller}.step got a state made for {state.n_params} parameters and a "
                 f"buffer of {params.shape[0]}. Call init_state(params) for this buffer."
-            )
-        # A sum is one cheap pass that is non-finite whenever an entry is; only an
-        # overflow of the sum itself can make it non-finite otherwise, hence the recheck.
-        with np.errstate(over="ignore", invalid="ignore"):
-            total = grad.sum()
-        if not np.isfinite(total) and not np.isfinite(grad).all():
-            raise ValueError(
-                f"{caller}.step got a gradient with NaN or infinite entries; parameters "
-                "and state are left unchanged. The objective has diverged or the data "
-                "hold non-finite values: lower the learning rate or check the inputs."
             )

@@ -5,7 +5,7 @@ whole buffer each pass would stream every array from memory again; over a chunk 
 elements (512 KiB of float64) the arrays of all the passes stay in a core's L2 cache.
 NumPy and the compiled kernels release the GIL inside their loops, so parts given to
 different threads run on different cores: a buffer of at least ``PARALLEL_MIN_SIZE``
-elements is cut into one contiguous part per thread (:func:`for_each_part`), and each
+elements is cut into one contiguous part per thread (:func:`for_each_column_range`), and each
 part into chunks (:func:`for_each_chunk`) when the step is made of several passes.
 """
 
@@ -67,35 +67,32 @@ def for_each_chunk(function, arrays, scratch):
         future.result()
 
 
-def for_each_part(function, arrays):
-    """Call ``function(start, views)`` on one contiguous part of the arrays per thread.
+def for_each_column_range(function, n):
+    """Call ``function(start, stop)`` on one contiguous range of ``range(n)`` per thread.
 
-    For a step that is one fused loop, which needs no chunking: small buffers are one
-    part, large ones (``PARALLEL_MIN_SIZE`` or more) one part per thread.
+    For a step that is one fused loop over the columns of a stack of runs, which needs no
+    chunking: small buffers are one range, large ones (``PARALLEL_MIN_SIZE`` or more) one
+    range per thread.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from skadam.optim._chunks import for_each_part
-    >>> x = np.ones(4)
-    >>> def double(start, views):
-    ...     (part,) = views
-    ...     part *= 2
-    >>> for_each_part(double, (x,))
+    >>> from skadam.optim._chunks import for_each_column_range
+    >>> x = np.ones((2, 4))
+    >>> def double(start, stop):
+    ...     x[:, start:stop] *= 2
+    >>> for_each_column_range(double, 4)
     >>> x
-    array([2., 2., 2., 2.])
+    array([[2., 2., 2., 2.],
+           [2., 2., 2., 2.]])
     """
-    n = arrays[0].shape[0]
     if n < PARALLEL_MIN_SIZE or N_THREADS == 1:
-        function(0, arrays)
+        function(0, n)
         return
     part = math.ceil(n / N_THREADS)
-    starts = range(0, n, part)
-    futures = [
-        thread_pool().submit(function, start, tuple(a[start:start + part] for a in arrays))
-        for start in starts[1:]
-    ]
-    function(0, tuple(a[:part] for a in arrays))
+    futures = [thread_pool().submit(function, start, min(start + part, n))
+               for start in range(part, n, part)]
+    function(0, part)
     for future in futures:
         future.result()
 

@@ -1,11 +1,13 @@
-"""Several runs of one optimizer class stepped together, one run per row of a 2-D buffer.
+"""Runs of one optimizer class stepped together, one run per row of 2-D buffers.
 
-A grid search over an optimizer's hyperparameters trains K runs that differ in nothing
-else. Their parameters, gradients and state buffers are stacked as rows of (K, n_params)
-arrays, and :func:`stacked_step` advances all of them in one call: for Adam and AdamW one
-compiled loop over the rows, each with its own β1, β2, η, ε (outside and inside the
-square root) and decay. Every row follows exactly the trajectory its run would follow
-alone, bit for bit.
+Every training loop in skadam advances a stack of K runs: K = 1 for a fit, more for a
+batched search or an ensemble. Their parameters, gradients and state buffers are the
+rows of (K, n_params) arrays, and :func:`stacked_step` advances all of them in one call:
+for Adam and AdamW one compiled loop over the rows, each with its own β1, β2, η, ε and
+decay, and row by row through :meth:`Optimizer.update` for any other optimizer. A run's
+step is computed the same way whatever the other rows, so a run in a stack follows the
+trajectory it follows alone, bit for bit. :meth:`Optimizer.step` on one flat buffer is
+the stack of one.
 """
 
 from numbers import Real
@@ -14,10 +16,12 @@ import numpy as np
 
 
 class StackedStates:
-    """The states of K runs with their buffers moved into rows of (K, n_params) arrays.
+    """The states of K runs with their buffers and step counts as rows of stacked arrays.
 
-    Each state's buffers become views of its row, so every state stays valid on its own
-    (a model fitted in a batched search keeps a usable ``optimizer_state_``).
+    Each state's buffers (and its step count) become views of its row, so every state
+    stays valid on its own: a model fitted in a batched search keeps a usable
+    ``optimizer_state_``. A stack of one takes views of the state's own arrays, with
+    no copy.
 
     Parameters
     ----------
@@ -31,9 +35,11 @@ class StackedStates:
         The states, in row order.
     buffers : dict of str to ndarray of shape (K, n_params)
         The stacked buffers by name.
+    steps : ndarray of shape (K,), dtype int64
+        The step count of each run (``states[k].t``).
     cache : dict
-        Values an optimizer class derives once per stack in its ``_update_rows``, such
-        as its hyperparameters as arrays of one value per row.
+        Values derived once per stack, such as an optimizer class's hyperparameters as
+        arrays of one value per row.
 
     Examples
     --------
@@ -53,16 +59,24 @@ class StackedStates:
         names = self.states[0].buffer_names
         if any(state.buffer_names != names for state in self.states):
             raise ValueError("Only states with the same buffers can be stacked.")
-        self.buffers = {}
         self.cache = {}
+        if len(self.states) == 1:
+            (state,) = self.states
+            self.buffers = {name: getattr(state, name)[np.newaxis] for name in names}
+            self.steps = state._steps
+            return
+        self.buffers = {}
         for name in names:
             stacked = np.stack([getattr(state, name) for state in self.states])
             for row, state in enumerate(self.states):
                 setattr(state, name, stacked[row])
             self.buffers[name] = stacked
+        self.steps = np.concatenate([state._steps for state in self.states])
+        for row, state in enumerate(self.states):
+            state._steps = self.steps[row:row + 1]
 
     def select(self, rows):
-        """Keep only ``rows`` (in that order): the others' states get buffers of their own.
+        """Keep only ``rows`` (in that order): the others' states get arrays of their own.
 
         Parameters
         ----------
@@ -86,8 +100,7 @@ class StackedStates:
         kept = set(rows)
         for row, state in enumerate(self.states):
             if row not in kept:
-                for name in state.buffer_names:
-                    setattr(state, name, getattr(state, name).copy())
+                state.detach()
         return StackedStates([self.states[row] for row in rows])
 
 
@@ -109,8 +122,7 @@ def stacked_step(optimizers, params, grad, stacked):
     -------
     bad_rows : ndarray of int
         The rows whose gradient holds NaN or infinity. When there are any, nothing is
-        changed: a run alone would stop there, so the caller drops those rows and steps
-        the others.
+        changed: such a run stops, so the caller drops those rows and steps the others.
 
     Examples
     --------
@@ -126,20 +138,20 @@ def stacked_step(optimizers, params, grad, stacked):
     array([[-0.1 , -0.1 ],
            [-0.01, -0.01]])
     """
+    # A sum is one cheap pass that is non-finite whenever an entry is; only an overflow
+    # of the sum itself can make it non-finite otherwise, hence the recheck.
     with np.errstate(over="ignore", invalid="ignore"):
         totals = grad.sum(axis=1)
     if not np.isfinite(totals).all():
-        # A sum is non-finite whenever an entry is, or when it overflows: check the rows.
         bad_rows = np.array([row for row in np.flatnonzero(~np.isfinite(totals))
                              if not np.isfinite(grad[row]).all()], dtype=np.int64)
         if bad_rows.size:
             return bad_rows
-    for state in stacked.states:
-        state.t += 1
+    stacked.steps += 1
     learning_rates = stacked.cache.get("learning_rates")
     if learning_rates is None:
-        learning_rates = np.array([optimizer._learning_rate_at(state.t) for optimizer, state
-                                   in zip(optimizers, stacked.states, strict=True)])
+        learning_rates = np.array([optimizer._learning_rate_at(int(t)) for optimizer, t
+                                   in zip(optimizers, stacked.steps, strict=True)])
         if all(isinstance(optimizer.learning_rate, Real) for optimizer in optimizers):
             stacked.cache["learning_rates"] = learning_rates  # no schedule: fixed
     type(optimizers[0])._update_rows(optimizers, params, grad, stacked, learning_rates)
