@@ -1,7 +1,9 @@
 """Hidden-layer activations, applied in place, and their derivatives for backpropagation.
 
-An activation ``activate(Z, b)`` adds the layer's intercepts ``b`` to the product
-``Z = A_prev @ W`` and applies the nonlinearity, both in place. Each derivative is
+All work on a stack of K runs: ``Z`` of shape (K, n_rows, width), the intercepts ``b``
+of shape (K, width), one row per run. An activation ``activate(Z, b)`` adds the
+layer's intercepts ``b`` to the product ``Z = A_prev @ W`` and applies the
+nonlinearity, both in place. Each derivative is
 expressed through the activation's output ``A`` (not its input), so the forward pass
 keeps only one array per layer. ``backprop(A, delta, grad_b)`` multiplies ``delta`` in
 place, writes its column sums (the gradient of the intercepts) into ``grad_b``, and may
@@ -18,15 +20,15 @@ from ._kernels import bias_relu, relu_backprop
 
 
 def _identity(Z, b):
-    Z += b
+    Z += b[:, np.newaxis, :]
 
 
 def _identity_backprop(A, delta, grad_b):
-    np.sum(delta, axis=0, out=grad_b)
+    np.sum(delta, axis=1, out=grad_b)
 
 
 def _logistic(Z, b):
-    Z += b
+    Z += b[:, np.newaxis, :]
     expit(Z, out=Z)
 
 
@@ -35,11 +37,11 @@ def _logistic_backprop(A, delta, grad_b):
     delta *= A
     np.subtract(1.0, A, out=A)
     delta *= A
-    np.sum(delta, axis=0, out=grad_b)
+    np.sum(delta, axis=1, out=grad_b)
 
 
 def _tanh(Z, b):
-    Z += b
+    Z += b[:, np.newaxis, :]
     np.tanh(Z, out=Z)
 
 
@@ -48,7 +50,7 @@ def _tanh_backprop(A, delta, grad_b):
     np.square(A, out=A)
     np.subtract(1.0, A, out=A)
     delta *= A
-    np.sum(delta, axis=0, out=grad_b)
+    np.sum(delta, axis=1, out=grad_b)
 
 
 ACTIVATIONS = {

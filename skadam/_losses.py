@@ -1,10 +1,12 @@
 """Losses on the raw network output: per-sample values, gradients, link and baseline.
 
-Targets come as a 2-D float array ``Y`` of shape (n_samples, n_outputs): the
-standardised regression targets, or the 0/1 indicator of the positive class or labels;
-the multinomial loss takes the integer class codes instead. A loss with several outputs
-averages them, and its gradient is scaled the same way, so value and gradient always
-belong to the same function.
+Raw outputs come for a stack of K runs, shape (K, n_samples, n_outputs), and per-sample
+losses go out as (K, n_samples) (or for one model, (n_samples, n_outputs) and
+(n_samples,)); the targets are the same for every run: a 2-D float
+array ``Y`` of shape (n_samples, n_outputs), the standardised regression targets or the
+0/1 indicator of the positive class or labels, or for the multinomial loss the integer
+class codes. A loss with several outputs averages them, and its gradient is scaled the
+same way, so value and gradient always belong to the same function.
 """
 
 import numpy as np
@@ -33,8 +35,8 @@ class Loss:
         return losses
 
     def _mean_over_outputs(self, values):
-        # A reduction along axis 1 of a single column costs more than the column itself.
-        return values[:, 0] if self.n_outputs == 1 else values.mean(axis=1)
+        # A reduction along the outputs of a single column costs more than the column.
+        return values[..., 0] if self.n_outputs == 1 else values.mean(axis=-1)
 
     def _average_outputs(self, out):
         if self.n_outputs > 1:
@@ -46,7 +48,7 @@ class SquaredError(Loss):
 
     def per_sample(self, raw, Y):
         residual = raw - Y
-        return 0.5 * np.einsum("ij,ij->i", residual, residual) / self.n_outputs
+        return 0.5 * np.einsum("...ij,...ij->...i", residual, residual) / self.n_outputs
 
     def gradient(self, raw, Y, out):
         np.subtract(raw, Y, out=out)
@@ -114,7 +116,7 @@ class BinaryLogLoss(Loss):
     def loss_and_gradient(self, raw, Y, out):
         # One fused compiled loop: softplus, sigmoid and the mean over outputs from one
         # exponential per entry, instead of half a dozen NumPy passes per batch.
-        losses = np.empty(raw.shape[0], dtype=raw.dtype)
+        losses = np.empty(raw.shape[:-1], dtype=raw.dtype)
         sigmoid_cross_entropy(raw, np.ascontiguousarray(Y, dtype=raw.dtype), out, losses)
         return losses
 
@@ -145,7 +147,7 @@ class MultinomialLogLoss(Loss):
         # One fused compiled loop per row: the max shift that keeps exp from overflowing,
         # one pass of exponentials for both the loss and the softmax. As NumPy calls on
         # a batch of a few hundred rows it costs several times the output layer's product.
-        losses = np.empty(raw.shape[0], dtype=raw.dtype)
+        losses = np.empty(raw.shape[:-1], dtype=raw.dtype)
         softmax_cross_entropy(raw, np.asarray(Y, dtype=np.int64), out, losses)
         return losses
 
@@ -153,7 +155,7 @@ class MultinomialLogLoss(Loss):
         self.loss_and_gradient(raw, Y, out)
 
     def link(self, raw):
-        return softmax(raw, axis=1)
+        return softmax(raw, axis=-1)
 
     def baseline(self, Y, sample_weight):
         counts = np.bincount(Y, weights=sample_weight, minlength=self.n_outputs)

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._docs import fill_doc
-from ._tasks import ClassifierBase, RegressorBase
+from ._heads import ClassifierBase, RegressorBase
 
 _LINEAR_LEARNING_RATE = 0.01
 _LEARNING_RATE_NOTE = (

@@ -7,7 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._activations import ACTIVATIONS
 from ._docs import fill_doc
-from ._tasks import ClassifierBase, RegressorBase
+from ._heads import ClassifierBase, RegressorBase
 
 _NETWORK_CONSTRAINTS = {
     "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],

@@ -384,3 +384,19 @@ def test_multinomial_log_loss_is_finite_at_extreme_raw(dtype):
         out, [[1.0, -1.0, 0.0], [0.0, 0.0, 0.0], [1 / 3, 1 / 3, -2 / 3]], atol=1e-6
     )
     np.testing.assert_allclose(loss.link(raw).sum(axis=1), 1.0, rtol=1e-6)
+
+
+@cases
+def test_a_stack_of_runs_gets_each_run_its_own_loss(name):
+    """Raw outputs of K runs against the same targets: each run's loss as if alone."""
+    case = CASES[name]
+    raw, Y = case.data()
+    stack = np.stack([raw, 2 * raw, raw - 1])
+    loss = case.loss()
+    out = np.empty_like(stack)
+    losses = loss.loss_and_gradient(stack, Y, out)
+    assert losses.shape == (3, N_SAMPLES)
+    for run in range(3):
+        alone = np.empty_like(raw)
+        np.testing.assert_array_equal(losses[run], loss.loss_and_gradient(stack[run], Y, alone))
+        np.testing.assert_array_equal(out[run], alone)

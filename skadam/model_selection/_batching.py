@@ -16,8 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import _safe_split
 from sklearn.utils.validation import _check_method_params
 
-from .._base import BaseAdamEstimator
-from .._stacked_training import fit_stacked
+from .._estimator import BaseAdamEstimator, fit_together
 
 # The model's own parameters that may differ within a group; every parameter of the
 # solver may, as long as its class and buffers are the same.
@@ -182,7 +181,7 @@ def _evaluate_together(base_estimator, X, y, candidates, *, train, test, scorer,
         seed = check_random_state(None).randint(2**31 - 1)
         for model in models:
             model.random_state = seed
-    fit_stacked(models, X_model, y_train, sample_weight)
+    fit_together(models, X_model, y_train, sample_weight)
     fit_time = (time.time() - start) / len(models)
 
     results = []

@@ -179,17 +179,12 @@ class Adam(Optimizer):
             return super()._update_rows(optimizers, params, grad, stacked, learning_rates)
         beta_1, beta_2, epsilon, epsilon_root, decay = hyperparameters
         buffers = stacked.buffers
-        arrays = (params, grad, buffers["m"], buffers["v"], buffers.get("v_max"))
-        bias_correction = optimizers[0].bias_correction
-        n_decayed = stacked.states[0].n_decayed
-
-        def update_columns(start, stop):
-            # One compiled call steps every run, each with its own hyperparameters; the
-            # kernel derives each run's bias-corrected coefficients the same way.
-            kernels.adam(*arrays, beta_1, beta_2, learning_rates, epsilon, epsilon_root,
-                         decay, stacked.steps, bias_correction, n_decayed, start, stop)
-
-        for_each_column_range(update_columns, params.shape[1])
+        arguments = (params, grad, buffers["m"], buffers["v"], buffers.get("v_max"), beta_1,
+                     beta_2, learning_rates, epsilon, epsilon_root, decay, stacked.steps,
+                     optimizers[0].bias_correction, stacked.states[0].n_decayed)
+        # One compiled call steps every run, each with its own hyperparameters; the
+        # kernel derives each run's bias-corrected coefficients the same way.
+        for_each_column_range(kernels.adam, params.shape[1], arguments)
 
     def _hyperparameters(self):
         """``(beta_1, beta_2, epsilon, epsilon_root, decay)`` as floats."""

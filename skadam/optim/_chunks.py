@@ -67,8 +67,8 @@ def for_each_chunk(function, arrays, scratch):
         future.result()
 
 
-def for_each_column_range(function, n):
-    """Call ``function(start, stop)`` on one contiguous range of ``range(n)`` per thread.
+def for_each_column_range(function, n, arguments=()):
+    """Call ``function(*arguments, start, stop)`` on one range of ``range(n)`` per thread.
 
     For a step that is one fused loop over the columns of a stack of runs, which needs no
     chunking: small buffers are one range, large ones (``PARALLEL_MIN_SIZE`` or more) one
@@ -79,20 +79,20 @@ def for_each_column_range(function, n):
     >>> import numpy as np
     >>> from skadam.optim._chunks import for_each_column_range
     >>> x = np.ones((2, 4))
-    >>> def double(start, stop):
-    ...     x[:, start:stop] *= 2
-    >>> for_each_column_range(double, 4)
+    >>> def scale(factor, start, stop):
+    ...     x[:, start:stop] *= factor
+    >>> for_each_column_range(scale, 4, (2.0,))
     >>> x
     array([[2., 2., 2., 2.],
            [2., 2., 2., 2.]])
     """
     if n < PARALLEL_MIN_SIZE or N_THREADS == 1:
-        function(0, n)
+        function(*arguments, 0, n)
         return
     part = math.ceil(n / N_THREADS)
-    futures = [thread_pool().submit(function, start, min(start + part, n))
+    futures = [thread_pool().submit(function, *arguments, start, min(start + part, n))
                for start in range(part, n, part)]
-    function(0, part)
+    function(*arguments, 0, part)
     for future in futures:
         future.result()
 

@@ -14,6 +14,8 @@ from numbers import Real
 
 import numpy as np
 
+from .._kernels import all_finite
+
 
 class StackedStates:
     """The states of K runs with their buffers and step counts as rows of stacked arrays.
@@ -138,15 +140,47 @@ def stacked_step(optimizers, params, grad, stacked):
     array([[-0.1 , -0.1 ],
            [-0.01, -0.01]])
     """
-    # A sum is one cheap pass that is non-finite whenever an entry is; only an overflow
-    # of the sum itself can make it non-finite otherwise, hence the recheck.
-    with np.errstate(over="ignore", invalid="ignore"):
-        totals = grad.sum(axis=1)
-    if not np.isfinite(totals).all():
-        bad_rows = np.array([row for row in np.flatnonzero(~np.isfinite(totals))
-                             if not np.isfinite(grad[row]).all()], dtype=np.int64)
-        if bad_rows.size:
-            return bad_rows
+    bad_rows = nonfinite_rows(grad)
+    if not bad_rows.size:
+        step_rows(optimizers, params, grad, stacked)
+    return bad_rows
+
+
+def nonfinite_rows(values):
+    """The rows of a (K, n) array that hold NaN or infinity, as an int array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skadam.optim._stacked import nonfinite_rows
+    >>> nonfinite_rows(np.array([[0.0, 1.0], [np.inf, 0.0]]))
+    array([1])
+    """
+    if all_finite(values):
+        return _NONE
+    return np.array([row for row in range(values.shape[0]) if not all_finite(values[row])],
+                    dtype=np.int64)
+
+
+_NONE = np.array([], dtype=np.int64)
+_NONE.flags.writeable = False
+
+
+def step_rows(optimizers, params, grad, stacked):
+    """One step of K runs whose gradients are known to be finite; see :func:`stacked_step`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skadam.optim import SGD
+    >>> from skadam.optim._stacked import StackedStates, step_rows
+    >>> params = np.ones((1, 2))
+    >>> optimizer = SGD(learning_rate=0.5)
+    >>> step_rows([optimizer], params, np.ones((1, 2)),
+    ...           StackedStates([optimizer.init_state(params[0])]))
+    >>> params
+    array([[0.5, 0.5]])
+    """
     stacked.steps += 1
     learning_rates = stacked.cache.get("learning_rates")
     if learning_rates is None:
@@ -155,4 +189,3 @@ def stacked_step(optimizers, params, grad, stacked):
         if all(isinstance(optimizer.learning_rate, Real) for optimizer in optimizers):
             stacked.cache["learning_rates"] = learning_rates  # no schedule: fixed
     type(optimizers[0])._update_rows(optimizers, params, grad, stacked, learning_rates)
-    return np.array([], dtype=np.int64)

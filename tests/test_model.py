@@ -1,4 +1,8 @@
-"""ParameterLayout, Network and Workspace: buffer layout, forward pass and backpropagation."""
+"""ParameterLayout, Network and Workspace: buffer layout, forward pass and backpropagation.
+
+One model is the stack of one (its parameters a 1 x n_params array); a stack of K runs
+gives each run what it gives alone, bit for bit.
+"""
 
 import math
 
@@ -8,7 +12,7 @@ import scipy.sparse as sp
 
 from skadam._layout import ParameterLayout
 from skadam._losses import BinaryLogLoss, HalfPoisson, Huber, MultinomialLogLoss, SquaredError
-from skadam._network import Network
+from skadam._model import Network
 
 N_ROWS = 6
 N_FEATURES = 4
@@ -124,21 +128,25 @@ def _problem(arch, activation, loss_name, fmt, seed=0, n_rows=N_ROWS):
 
 def _objective(network, loss, params, X, Y):
     """J(params) = mean_i per_sample(raw_i), evaluated on a private inference workspace."""
-    work = network.workspace(params, None, X.shape[0], params.dtype)
-    return float(np.mean(loss.per_sample(network.forward(work, X), Y)))
+    work = network.workspace(params[np.newaxis], None, X.shape[0])
+    return float(np.mean(loss.per_sample(network.forward(work, X)[0], Y)))
 
 
 def _backprop(network, loss, params, X, Y, n_rows=None):
-    """Raw output and gradient of J, normalised exactly as run_epoch does with unit weights."""
+    """Raw output and gradient of J, normalised as the training loop does with unit
+    weights; ``params`` of shape (K, n_params) for a stack, (n_params,) for one model."""
     n_batch = X.shape[0]
     n_rows = n_batch if n_rows is None else n_rows
-    grad = np.full_like(params, np.nan)
-    work = network.workspace(params, grad, n_rows, params.dtype)
+    stack = np.atleast_2d(params)
+    grad = np.full_like(stack, np.nan)
+    work = network.workspace(stack, grad, n_rows)
     raw = network.forward(work, X)
-    delta = work.deltas[-1][:n_batch]
+    delta = work.deltas(n_batch)[-1]
     loss.gradient(raw, Y, delta)
     delta *= 1.0 / n_batch
     network.backward(work, X, delta)
+    if params.ndim == 1:
+        return raw[0].copy(), grad[0]
     return raw.copy(), grad
 
 
@@ -234,8 +242,8 @@ losses = pytest.mark.parametrize("loss_name", list(LOSSES))
 def test_forward_matches_reference(arch, activation, fmt):
     """The raw output is the plain textbook composition of affine maps and activations."""
     network, layout, params, X, Y = _problem(arch, activation, "squared", fmt)
-    work = network.workspace(params, None, N_ROWS, np.float64)
-    raw = network.forward(work, X)
+    work = network.workspace(params[np.newaxis], None, N_ROWS)
+    raw = network.forward(work, X)[0]
     expected, _ = _reference_forward(layout.layer_sizes, layout.fit_intercept, activation,
                                      params, X)
     np.testing.assert_allclose(raw, expected, rtol=1e-12, atol=1e-14)
@@ -269,17 +277,17 @@ def test_large_workspace_serves_smaller_batch(activation, fmt):
     exact_raw, exact_grad = _backprop(network, loss, params, X_small, Y_small)
 
     grad = np.full_like(params, np.nan)
-    work = network.workspace(params, grad, n_big, np.float64)
+    work = network.workspace(params[np.newaxis], grad[np.newaxis], n_big)
     # A full batch first leaves stale values in the rows the small batch must not read.
     for X_batch, Y_batch in ((X, Y), (X_small, Y_small)):
         n = X_batch.shape[0]
         raw = network.forward(work, X_batch)
-        delta = work.deltas[-1][:n]
+        delta = work.deltas(n)[-1]
         loss.gradient(raw, Y_batch, delta)
         delta *= 1.0 / n
         network.backward(work, X_batch, delta)
-    assert raw.shape == (n_small, N_OUTPUTS)
-    np.testing.assert_allclose(raw, exact_raw, rtol=1e-12, atol=1e-15)
+    assert raw.shape == (1, n_small, N_OUTPUTS)
+    np.testing.assert_allclose(raw[0], exact_raw, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(grad, exact_grad, rtol=1e-12, atol=1e-15)
 
 
@@ -306,19 +314,40 @@ def test_float32_matches_float64(arch, activation, fmt, loss_name):
 def test_inference_workspace_matches_training_workspace(arch, activation, fmt):
     """A grad=None workspace computes the same raw output as one set up for training."""
     network, _, params, X, _ = _problem(arch, activation, "squared", fmt)
-    grad = np.empty_like(params)
-    raw_train = network.forward(network.workspace(params, grad, N_ROWS, np.float64), X)
-    raw_infer = network.forward(network.workspace(params, None, N_ROWS, np.float64), X)
+    stack = params[np.newaxis]
+    grad = np.empty_like(stack)
+    raw_train = network.forward(network.workspace(stack, grad, N_ROWS), X)
+    raw_infer = network.forward(network.workspace(stack, None, N_ROWS), X)
     np.testing.assert_array_equal(raw_infer, raw_train)
 
 
 def test_workspace_reads_params_in_place():
     """The workspace holds views, so in-place updates of params change the next forward."""
     network, _, params, X, _ = _problem("mlp", "tanh", "squared", "dense")
-    work = network.workspace(params, None, N_ROWS, np.float64)
-    before = network.forward(work, X).copy()
+    work = network.workspace(params[np.newaxis], None, N_ROWS)
+    before = network.forward(work, X)[0].copy()
     params *= 0.5
-    after = network.forward(work, X)
+    after = network.forward(work, X)[0]
     expected, _ = _reference_forward((N_FEATURES, 5, 3, N_OUTPUTS), True, "tanh", params, X)
     assert not np.allclose(after, before)
     np.testing.assert_allclose(after, expected, rtol=1e-12)
+
+
+@losses
+@formats
+@network_cases
+def test_a_stack_gives_each_run_what_it_gives_alone(arch, activation, fmt, loss_name):
+    """K runs with their own parameters, side by side: each run's raw output and gradient
+    are those of the run alone, bit for bit, also with the smaller last batch."""
+    network, layout, params, X, Y = _problem(arch, activation, loss_name, fmt, n_rows=8)
+    loss = LOSSES[loss_name]()
+    stack = np.stack([params, 0.5 * params, params[::-1].copy()])
+    for n_batch in (8, 5):
+        X_batch, Y_batch = X[:n_batch], Y[:n_batch]
+        raw, grad = _backprop(network, loss, stack, X_batch, Y_batch, n_rows=8)
+        assert raw.shape == (3, n_batch, N_OUTPUTS) and grad.shape == stack.shape
+        for run in range(3):
+            raw_alone, grad_alone = _backprop(network, loss, stack[run].copy(), X_batch,
+                                              Y_batch)
+            np.testing.assert_array_equal(raw[run], raw_alone)
+            np.testing.assert_array_equal(grad[run], grad_alone)

@@ -1,6 +1,4 @@
-"""Classification and regression on top of the shared base: targets in, predictions out."""
-
-import warnings
+"""The heads of the estimators: classification and regression, targets in, predictions out."""
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
@@ -8,8 +6,9 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
-from ._base import BaseAdamEstimator
+from ._estimator import BaseAdamEstimator
 from ._losses import BinaryLogLoss, HalfPoisson, Huber, MultinomialLogLoss, SquaredError
+from ._warnings import warn
 
 
 class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
@@ -22,6 +21,7 @@ class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
 
     _y_numeric = False
     _multilabel_allowed = False
+    _DATA_ATTRIBUTES = (*BaseAdamEstimator._DATA_ATTRIBUTES, "classes_", "_multilabel")
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, *, X_val=None, y_val=None,
                     sample_weight_val=None):
@@ -78,11 +78,10 @@ class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
 
     def _check_target_shape(self, y):
         if y.ndim == 2 and y.shape[1] == 1:
-            warnings.warn(
+            warn(
                 "A column-vector y was passed when a 1d array was expected; it was "
                 "flattened. Pass y.ravel() to silence this warning.",
                 DataConversionWarning,
-                stacklevel=4,
             )
             return y.ravel()
         if y.ndim == 2 and not self._multilabel_allowed:
@@ -287,6 +286,8 @@ class RegressorBase(RegressorMixin, BaseAdamEstimator):
     """
 
     _y_numeric = True
+    _DATA_ATTRIBUTES = (*BaseAdamEstimator._DATA_ATTRIBUTES, "_y_1d", "target_mean_",
+                        "target_scale_")
 
     def partial_fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
                     sample_weight_val=None):

@@ -1,4 +1,10 @@
-"""The estimator base shared by all four estimators: parameters, validation, one _fit path."""
+"""The estimator base shared by all four estimators: parameters, validation, one _fit path.
+
+A fit validates and encodes its data, builds a run (the estimator's parameters,
+optimizer state and history) and hands it to the one training loop as a stack of one;
+:func:`fit_together` hands it the runs of several estimators of one configuration
+but their optimizer's hyperparameters and ``alpha``, as a batched search does.
+"""
 
 import copy
 from numbers import Integral, Real
@@ -12,18 +18,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._history import History
 from ._interrupt import InterruptGuard, TrainingInterrupted
 from ._layout import ParameterLayout
-from ._network import Network
-from ._training import (
-    EpochCallbacks,
-    TrainingRun,
-    TrainingSet,
-    Validation,
-    _copy_state,
-    keep_best_weights,
-    train,
-)
+from ._loop import EpochCallbacks, Fit, Run, TrainingData, Validation, train
+from ._model import Network
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
 
 # What scikit-learn's callback machinery keeps on an estimator during a fit.
@@ -131,25 +130,23 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, X_val, y_val, sample_weight_val, *, incremental,
              classes):
-        run = self._prepare_fit(X, y, sample_weight, X_val, y_val, sample_weight_val,
+        fit = self._prepare_fit(X, y, sample_weight, X_val, y_val, sample_weight_val,
                                 incremental=incremental, classes=classes)
         n_epochs = 1 if incremental else self.max_iter
         callbacks = EpochCallbacks(self, n_epochs, X, y, sample_weight)
         with InterruptGuard() as interrupt:
-            train(self, run, n_epochs, warn_unconverged=not incremental, callbacks=callbacks,
+            train([self._run(callbacks)], fit, n_epochs, incremental=incremental,
                   interrupt=interrupt)
-        if not incremental:
-            keep_best_weights(self, run)
         callbacks.fit_ends()
         return self
 
     def _prepare_fit(self, X, y, sample_weight, X_val, y_val, sample_weight_val, *,
                      incremental, classes):
-        """Validate, encode, split and initialise: the state a fit starts training from.
+        """Validate, encode, split and initialise: what a fit starts training from.
 
-        Sets the fitted attributes (history at its start) and returns the
-        :class:`TrainingRun` whose epochs :func:`train` runs. A batched grid search calls
-        this once per group of configurations and trains them side by side.
+        Sets the fitted attributes (the parameters, the optimizer and its state, the
+        history) and returns the :class:`~skadam._loop.Fit` that :func:`train` runs the
+        estimator's run of (:meth:`_run`) on.
         """
         self._validate_params()
         fitted = self.__sklearn_is_fitted__()
@@ -192,6 +189,7 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         )
         if continuing:
             self._check_same_layout(layout)
+            # A copy: a call that raises leaves the model's own buffers untouched.
             params = self._params.copy()
         else:
             params = self._init_params(layout, X.dtype, Y, sample_weight, rng, incremental)
@@ -205,26 +203,37 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         self.optimizer_ = solver
         self.optimizer_state_ = state
         self._random_state = rng
-        if continuing:
-            self.loss_curve_ = list(self.loss_curve_)
-            if self.validation_scores_ is not None:
-                self.validation_scores_ = list(self.validation_scores_)
-        else:
-            self.n_iter_, self.t_ = 0, 0
-            self.loss_curve_, self.best_loss_ = [], np.inf
-            self.validation_scores_, self.best_validation_score_ = None, None
-            self._no_improvement_count = 0
-        if validation is not None and self.validation_scores_ is None:
-            self.validation_scores_, self.best_validation_score_ = [], -np.inf
-        if not incremental:
-            self._no_improvement_count = 0
-        self.patience_exhausted_ = getattr(self, "patience_exhausted_", False) and incremental
+        self._history = copy.deepcopy(self._history) if continuing else History()
+        return Fit(Network(layout, self._activation()), self._make_loss(n_outputs),
+                   TrainingData(X, Y, sample_weight), validation,
+                   self._batch_size(X.shape[0]), rng if self.shuffle else None)
 
-        return TrainingRun(
-            Network(layout, self._activation()), self._make_loss(n_outputs), solver, state,
-            params, TrainingSet(X, Y, sample_weight), self._batch_size(X.shape[0]),
-            self.alpha, rng if self.shuffle else None, validation,
-        )
+    def _run(self, callbacks=None):
+        """This estimator's run: its parameters, optimizer, state, history and penalty."""
+        return Run(self, self._params, self.optimizer_, self.optimizer_state_, self._history,
+                   self.alpha, callbacks)
+
+    def _follow(self, leader):
+        """Start a fit as ``leader``'s, just prepared on the same data, would have it start.
+
+        The leader's fitted description of the data (classes, target scaling, feature
+        names, layout...) is this estimator's too; the initial parameters are copied and
+        the optimizer, its state and the history are this estimator's own.
+        """
+        for name in self._DATA_ATTRIBUTES:
+            if hasattr(leader, name):
+                setattr(self, name, getattr(leader, name))
+        self._params = leader._params.copy()
+        self._random_state = copy.deepcopy(leader._random_state)
+        self.optimizer_ = self._resolve_solver()
+        self.optimizer_state_ = self.optimizer_.init_state(
+            self._params, n_decayed=self._layout.n_weights)
+        self._history = History()
+
+    # What the preparation of a fit learns from the data, which a fit that follows
+    # another (:func:`fit_together`) takes over; the heads add their target encoding.
+    _DATA_ATTRIBUTES = ("n_features_in_", "feature_names_in_", "_validation_seed",
+                        "_layout")
 
     def set_params(self, **params):
         """Set the parameters of this estimator and of its solver.
@@ -388,8 +397,95 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
                           dtype=[np.float64, np.float32])
         X = X.astype(self._params.dtype, copy=False)
         network = Network(self._layout, self._activation())
-        work = network.workspace(self._params, None, X.shape[0], self._params.dtype)
-        return network.forward(work, X)
+        params = self._params[np.newaxis]
+        return network.forward(network.workspace(params, None, X.shape[0]), X)[0]
+
+    # ---------------------------------------------------------- history, as sklearn's
+    @property
+    def n_iter_(self):
+        return self._history.n_iter
+
+    @property
+    def t_(self):
+        return self._history.n_samples_seen
+
+    @property
+    def loss_curve_(self):
+        return self._history.losses
+
+    @property
+    def best_loss_(self):
+        return self._history.best_loss
+
+    @property
+    def validation_scores_(self):
+        return self._history.validation_scores
+
+    @property
+    def best_validation_score_(self):
+        return self._history.best_validation_score
+
+    @property
+    def patience_exhausted_(self):
+        return self._history.patience_exhausted
+
+    @property
+    def _best_params(self):
+        return self._history.best_params
+
+
+def fit_together(estimators, X, y, sample_weight=None):
+    """Fit ``estimators`` on ``(X, y)`` as each one's ``fit`` would, in one training loop.
+
+    The estimators differ at most in ``alpha`` and the solver's hyperparameters (not
+    its class or buffers), so the first one's preparation (validation, encoding, split,
+    initial weights, shuffling) is every one's, and their runs train as one stack: each
+    minibatch is read once for all of them, each optimizer steps its own row, and each
+    run stops where it would stop alone, with the same parameters bit for bit.
+
+    Parameters
+    ----------
+    estimators : list of BaseAdamEstimator
+        Estimators of one class whose parameters differ at most in ``alpha`` and the
+        solver's hyperparameters, with an integer or RandomState ``random_state``.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    estimators : list of BaseAdamEstimator
+        The same estimators, fitted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from skadam import LogisticRegression
+    >>> from skadam.optim import Adam
+    >>> from skadam._estimator import fit_together
+    >>> X, y = load_iris(return_X_y=True)
+    >>> models = [LogisticRegression(solver=Adam(learning_rate=rate), max_iter=20,
+    ...                              random_state=0) for rate in (0.1, 0.01)]
+    >>> alone = LogisticRegression(solver=Adam(learning_rate=0.01), max_iter=20,
+    ...                            random_state=0).fit(X, y)
+    >>> fitted = fit_together(models, X, y)
+    >>> bool(np.array_equal(fitted[1].coef_, alone.coef_))
+    True
+    """
+    leader, *followers = estimators
+    fit = leader._prepare_fit(X, y, sample_weight, None, None, None, incremental=False,
+                              classes=None)
+    for estimator in followers:
+        estimator._validate_params()
+        estimator._follow(leader)
+    with InterruptGuard() as interrupt:
+        train([estimator._run() for estimator in estimators], fit, leader.max_iter,
+              incremental=False, interrupt=interrupt)
+    return estimators
 
 
 def _same_kind_of_state(previous, state):
@@ -400,3 +496,11 @@ def _same_kind_of_state(previous, state):
         and all(getattr(previous, name).dtype == getattr(state, name).dtype
                 for name in state.buffer_names)
     )
+
+
+def _copy_state(state, into):
+    """Copy an optimizer state's step count and buffers into another state."""
+    into.t = state.t
+    for name in state.buffer_names:
+        np.copyto(getattr(into, name), getattr(state, name))
+    return into

@@ -1,7 +1,7 @@
-"""Configurations trained side by side end exactly where each would end alone.
+"""Configurations trained as one stack end exactly where each would end alone, bit for bit.
 
-The reference is each estimator's own ``fit``; the stacked loop shares its data
-preparation and end-of-epoch bookkeeping but has its own passes, losses and steps.
+The reference is each estimator's own ``fit``, a stack of one; ``fit_together`` trains
+the configurations as a stack of K in the same loop.
 """
 
 import warnings
@@ -13,10 +13,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from skadam import LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor
-from skadam._layout import ParameterLayout
-from skadam._network import Network
-from skadam._stacked_network import StackedNetwork
-from skadam._stacked_training import fit_stacked
+from skadam._estimator import fit_together
 from skadam.optim import SGD, Adam, AdamW, ExponentialDecaySchedule, RMSprop
 
 ADAM_GRID = [
@@ -31,31 +28,29 @@ def _fit_both(base, grid, X, y, sample_weight=None):
     together = [clone(base).set_params(**parameters) for parameters in grid]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        fit_stacked(together, X, y, sample_weight)
+        fit_together(together, X, y, sample_weight)
         alone = [clone(base).set_params(**parameters).fit(X, y, sample_weight=sample_weight)
                  for parameters in grid]
     return together, alone
 
 
-def _assert_same_fit(together, alone, rtol=1e-9):
+def _assert_same_fit(together, alone):
     for stacked, single in zip(together, alone, strict=True):
         assert stacked.n_iter_ == single.n_iter_
         assert stacked.t_ == single.t_
         assert stacked.optimizer_state_.t == single.optimizer_state_.t
-        np.testing.assert_allclose(stacked.loss_curve_, single.loss_curve_, rtol=rtol)
-        if single.validation_scores_ is None:
-            assert stacked.validation_scores_ is None
-        else:
-            np.testing.assert_allclose(stacked.validation_scores_, single.validation_scores_,
-                                       rtol=rtol, atol=1e-12)
-        np.testing.assert_allclose(stacked._params, single._params, rtol=rtol, atol=1e-12)
+        assert stacked.loss_curve_ == single.loss_curve_
+        assert stacked.validation_scores_ == single.validation_scores_
+        np.testing.assert_array_equal(stacked._params, single._params)
         for name in single.optimizer_state_.buffer_names:
-            np.testing.assert_allclose(getattr(stacked.optimizer_state_, name),
-                                       getattr(single.optimizer_state_, name),
-                                       rtol=rtol, atol=1e-12)
+            np.testing.assert_array_equal(getattr(stacked.optimizer_state_, name),
+                                          getattr(single.optimizer_state_, name))
         assert stacked.patience_exhausted_ == single.patience_exhausted_
         # A fitted model owns its buffers and carries on alone from where it stopped.
         assert stacked._params.base is None
+        assert not any(np.shares_memory(getattr(stacked.optimizer_state_, name), other)
+                       for name in single.optimizer_state_.buffer_names
+                       for other in [model._params for model in together])
         assert stacked._random_state.get_state()[2] == single._random_state.get_state()[2]
         np.testing.assert_array_equal(stacked._random_state.get_state()[1],
                                       single._random_state.get_state()[1])
@@ -105,7 +100,7 @@ def test_sample_weights_sparse_and_float32(binary):
     _assert_same_fit(*_fit_both(base, ADAM_GRID, sp.csr_matrix(X), y))
     together, alone = _fit_both(base, ADAM_GRID, X.astype(np.float32), y)
     assert together[0]._params.dtype == np.float32
-    _assert_same_fit(together, alone, rtol=1e-4)
+    _assert_same_fit(together, alone)
 
 
 @pytest.mark.parametrize("grid", [
@@ -140,7 +135,7 @@ def test_a_diverging_run_stops_alone_and_the_others_go_on(early_stopping, regres
                         early_stopping=early_stopping, n_iter_no_change=20)
     together = [clone(base).set_params(**parameters) for parameters in grid]
     with pytest.warns(ConvergenceWarning, match="non-finite in epoch 1"):
-        fit_stacked(together, X, y)
+        fit_together(together, X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         alone = [clone(base).set_params(**parameters).fit(X, y) for parameters in grid]
@@ -148,37 +143,3 @@ def test_a_diverging_run_stops_alone_and_the_others_go_on(early_stopping, regres
     assert together[1].n_iter_ == 0
     assert together[1].optimizer_state_.t == 0
     assert together[0].n_iter_ == together[2].n_iter_ == 6
-
-
-def test_stacked_passes_match_the_network_alone():
-    rng = np.random.default_rng(0)
-    for sizes, activation, fit_intercept in [((7, 5, 3), "relu", True),
-                                             ((7, 3), "identity", False),
-                                             ((7, 4, 6, 2), "tanh", True),
-                                             ((7, 1), "identity", True)]:
-        network = Network(ParameterLayout(sizes, fit_intercept), activation)
-        params = rng.normal(size=(4, network.layout.n_params))
-        grad = np.zeros_like(params)
-        stacked = StackedNetwork(network, params, grad, n_rows=16)
-        for n_rows in (16, 9):
-            X = rng.normal(size=(n_rows, sizes[0]))
-            raw = stacked.forward(X).copy()
-            delta = stacked.output_delta(n_rows)
-            delta[...] = rng.normal(size=delta.shape)
-            by_run = [np.asarray(block) for block in _runs(stacked, delta.copy(), n_rows)]
-            stacked.backward(X, delta)
-            for run, raw_alone in enumerate(_runs(stacked, raw, n_rows)):
-                grad_alone = np.zeros(network.layout.n_params)
-                work = network.workspace(params[run], grad_alone, 16, np.float64)
-                np.testing.assert_allclose(network.forward(work, X), raw_alone, rtol=1e-12)
-                output_delta = work.deltas[-1][:n_rows]
-                output_delta[...] = by_run[run]
-                network.backward(work, X, output_delta)
-                np.testing.assert_allclose(grad[run], grad_alone, rtol=1e-12, atol=1e-12)
-
-
-def _runs(stacked, rows, n_rows):
-    n_outputs = rows.shape[1]
-    if stacked.run_major:
-        return list(rows.reshape(stacked.n_runs, n_rows, n_outputs))
-    return list(rows.reshape(n_rows, stacked.n_runs, n_outputs).transpose(1, 0, 2))

@@ -1,0 +1,581 @@
+"""The training loop: epochs of minibatch steps over a stack of K runs, then bookkeeping.
+
+Every fit trains a stack: ``fit`` and ``partial_fit`` one run, a batched search one run
+per grid point. The runs read the same minibatches; each has its own parameters (a row
+of the stack), optimizer and state, L2 penalty and :class:`~skadam._history.History`.
+An epoch shuffles by one permutation, walks contiguous batches (forward, loss gradient,
+backward, L2 penalty, optimizer step, each for the whole stack in one call), and ends
+with each run's bookkeeping: its objective, validation score, best weights and
+patience. A run that stops, diverges or runs out of patience leaves the stack; the
+others go on. What a fit guarantees (Ctrl-C between minibatches, callbacks, divergence
+going back to sound weights, early stopping) holds for every run of any stack because
+it is this one loop.
+"""
+
+import copy
+import time
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+
+from ._interrupt import NoGuard, TrainingInterrupted
+from ._kernels import add_scaled, all_finite
+from ._threads import thread_pool
+from ._warnings import warn
+from .optim._stacked import StackedStates, step_rows
+
+NO_GUARD = NoGuard()
+
+
+class TrainingData:
+    """Encoded training data of one call: ``X``, the targets ``Y`` the loss takes, weights.
+
+    ``sample_weight`` is rescaled to mean one (or is None for unit weights), so that the
+    gradient of a batch of ``m`` rows, ``sum(weight * grad_loss) / m``, is an unbiased
+    estimate of the gradient of the weighted mean loss whatever the batch size.
+    """
+
+    def __init__(self, X, Y, sample_weight):
+        self.X, self.Y = X, Y
+        if sample_weight is not None:
+            sample_weight = sample_weight / np.mean(sample_weight)
+        self.sample_weight = sample_weight
+        self.n_samples = X.shape[0]
+
+
+class Validation:
+    """What early stopping monitors: a held-out set and how to score a model on it.
+
+    Scores are higher-is-better: the negative weighted mean validation loss for
+    ``scoring="loss"``, otherwise the scorer's value on the original targets.
+    """
+
+    def __init__(self, X, y, Y, sample_weight, scorer):
+        self.X, self.y, self.Y = X, y, Y
+        self.sample_weight = sample_weight
+        self.scorer = scorer
+
+    def scores(self, runs, network, loss, params):
+        """The score of each run, whose parameters are the rows of ``params``."""
+        if self.scorer is None:
+            work = network.workspace(params, None, self.X.shape[0])
+            losses = loss.per_sample(network.forward(work, self.X), self.Y)
+            return [-float(np.average(row, weights=self.sample_weight)) for row in losses]
+        weights = {} if self.sample_weight is None else {"sample_weight": self.sample_weight}
+        return [float(self.scorer(run.estimator, self.X, self.y, **weights)) for run in runs]
+
+
+class Run:
+    """One run of a stack: the model it trains and everything that is its own.
+
+    Parameters
+    ----------
+    estimator : BaseAdamEstimator
+        The estimator whose fitted attributes the run's buffers and history are.
+    params : ndarray of shape (n_params,)
+        Its parameters, trained in place (a stack of one trains this very buffer).
+    optimizer : Optimizer
+        Its resolved solver.
+    state : OptimizerState
+        Its optimizer state.
+    history : History
+        Its history, continued by this call.
+    alpha : float
+        Its L2 penalty.
+    callbacks : EpochCallbacks or None
+        scikit-learn's callback hooks of its fit.
+    """
+
+    def __init__(self, estimator, params, optimizer, state, history, alpha, callbacks=None):
+        self.estimator = estimator
+        self.params = params
+        self.optimizer, self.state = optimizer, state
+        self.history = history
+        self.alpha = float(alpha)
+        self.callbacks = callbacks
+        self.steps_before = state.t
+
+    def bind(self, params):
+        """Make ``params`` (a row of a stack) this run's and its estimator's buffer."""
+        self.params = params
+        self.estimator._params = params
+
+
+class Fit:
+    """What the runs of a stack share: the network, loss, data and how to batch them.
+
+    Parameters
+    ----------
+    network : Network
+        The shape and activation every run has.
+    loss : Loss
+        The loss every run minimises.
+    data : TrainingData
+        The training data of the call.
+    validation : Validation or None
+        The monitored held-out data.
+    batch_size : int
+        Rows per minibatch (at most the number of samples).
+    rng : RandomState or None
+        The shuffling stream, None for no shuffling.
+    """
+
+    def __init__(self, network, loss, data, validation, batch_size, rng):
+        self.network, self.loss = network, loss
+        self.data, self.validation = data, validation
+        self.batch_size = min(batch_size, data.n_samples)
+        self.rng = rng
+
+
+class _Stack:
+    """The runs still training, with their parameters, gradients and states as rows."""
+
+    def __init__(self, runs, fit, restore_points=None):
+        self.runs = runs
+        if len(runs) == 1:
+            self.params = runs[0].params[np.newaxis]  # the run's own buffer: no copy
+        else:
+            self.params = np.stack([run.params for run in runs])
+            for row, run in enumerate(runs):
+                run.bind(self.params[row])
+        self.grad = np.zeros_like(self.params)
+        # Each row's last weights known to give a finite loss (see _train_batch).
+        self.restore_points = self.params.copy() if restore_points is None else restore_points
+        self.states = StackedStates([run.state for run in runs])
+        self.optimizers = [run.optimizer for run in runs]
+        self.alphas = np.array([run.alpha for run in runs])
+        self.penalised = bool(self.alphas.any())
+        self.totals = np.zeros(len(runs))  # each run's weighted loss sum this epoch
+        self._buffers(fit)
+
+    def _buffers(self, fit):
+        n_weights = fit.network.layout.n_weights
+        # Weights come first in every row: the L2 penalty acts on one leading slice.
+        self.weights, self.grad_weights = self.params[:, :n_weights], self.grad[:, :n_weights]
+        self.work = fit.network.workspace(self.params, self.grad, fit.batch_size)
+
+    def without(self, rows, fit):
+        """The stack of the other runs; the runs of ``rows`` get buffers of their own."""
+        leaving = set(rows)
+        if not leaving:
+            return self
+        kept = [row for row in range(len(self.runs)) if row not in leaving]
+        for row in leaving:
+            self.runs[row].bind(self.params[row].copy())
+        states = self.states.select(kept)
+        rest = _Stack.__new__(_Stack)
+        rest.runs = [self.runs[row] for row in kept]
+        rest.params = self.params[kept]
+        for row, run in enumerate(rest.runs):
+            run.bind(rest.params[row])
+        rest.grad = np.zeros_like(rest.params)
+        rest.restore_points = self.restore_points[kept]
+        rest.states = states
+        rest.optimizers = [run.optimizer for run in rest.runs]
+        rest.alphas = self.alphas[kept]
+        rest.penalised = bool(rest.alphas.any())
+        rest.totals = self.totals[kept]
+        rest._buffers(fit)
+        return rest
+
+
+class _Empty:
+    """A stack with no run left."""
+
+    runs = ()
+
+
+def train(runs, fit, n_epochs, *, incremental, interrupt=NO_GUARD):
+    """Run up to ``n_epochs`` epochs of every run of ``runs`` on the minibatches of ``fit``.
+
+    Each run's history records its epochs. A run stops after exactly
+    ``n_iter_no_change`` epochs in a row without an improvement greater than ``tol`` of
+    its monitored quantity (its validation score when ``fit`` has validation data, else
+    its training objective) unless ``incremental``, where the caller decides; with
+    early stopping it then goes back to its best weights. A run whose loss, gradient or
+    optimizer state becomes non-finite goes back to the last weights known to give a
+    finite loss and stops, with a warning; a run that could not take a single step
+    raises. ``interrupt`` (an :class:`~skadam._interrupt.InterruptGuard`) is checked
+    before every minibatch; Ctrl-C leaves every run at its last completed step.
+    """
+    for run in runs:
+        run.history.begin_call(validating=fit.validation is not None, incremental=incremental)
+    stack = _Stack(list(runs), fit)
+    finished = []
+    for _ in range(n_epochs):
+        started = time.perf_counter()
+        for run in stack.runs:
+            if run.callbacks is not None:
+                run.callbacks.epoch_begins()
+        try:
+            # Overflow is detected below and reported with advice; numpy's own warnings
+            # about it would only repeat that less helpfully.
+            with np.errstate(over="ignore", invalid="ignore"):
+                stack = _run_epoch(stack, fit, interrupt, finished)
+        except TrainingInterrupted:
+            for run in stack.runs:
+                if run.callbacks is not None:
+                    run.callbacks.epoch_ends(run.params)
+            _finish(stack, range(len(stack.runs)), fit, check=False)
+            raise
+        if stack.runs:
+            stack = _end_epoch(stack, fit, time.perf_counter() - started, incremental,
+                               finished)
+        if not stack.runs:
+            break
+    else:
+        if not incremental:
+            for run in stack.runs:
+                warn_max_iter(run.estimator, n_epochs)
+    _finish(stack, range(len(stack.runs)), fit, check=True)
+    for run in list(runs):
+        if not incremental and fit.validation is not None and run.estimator.early_stopping:
+            if run.history.best_params is not None:
+                np.copyto(run.params, run.history.best_params)
+
+
+def _run_epoch(stack, fit, interrupt, finished):
+    """One pass over the data for every run of ``stack``; return the stack that remains.
+
+    A minibatch is all or nothing: when some runs' loss or gradient is not finite, no
+    run steps; those runs go back to their restore points and leave, and the others
+    take the batch again without them.
+    """
+    stack.totals.fill(0.0)
+    data, batch_size = fit.data, fit.batch_size
+    rows_done = 0
+    for X, Y, weight in _shuffled_blocks(data, batch_size, fit.rng):
+        rows_done += X.shape[0]
+        for start in range(0, X.shape[0], batch_size):
+            interrupt.check()
+            stop = min(start + batch_size, X.shape[0])
+            batch = (X[start:stop], Y[start:stop],
+                     None if weight is None else weight[start:stop])
+            last = rows_done == data.n_samples and stop == X.shape[0]
+            while stack.runs:
+                bad_rows = _train_batch(stack, fit, *batch, last=last)
+                if not bad_rows.size:
+                    break
+                for row in bad_rows:
+                    _diverge(stack, row, fit)
+                stack = _finish(stack, bad_rows, fit, check=False, finished=finished)
+            if not stack.runs:
+                return stack
+    return stack
+
+
+def _train_batch(stack, fit, X, Y, weight, last):
+    """One minibatch step of every run; or, if some runs' loss or gradient is not finite,
+    nothing at all and those rows. Before the epoch's ``last`` step, the weights become
+    the restore points: sound weights, unlike the ones that step leaves, which the next
+    epoch's first minibatch may find diverged."""
+    n_rows = X.shape[0]
+    network, work = fit.network, stack.work
+    raw = network.forward(work, X)
+    delta = work.deltas(n_rows)[-1]
+    losses = fit.loss.loss_and_gradient(raw, Y, delta)
+    if weight is None:
+        batch_totals = losses.sum(axis=1)
+        delta *= 1.0 / n_rows
+    else:
+        # One dot product per run, the same for every run of any stack.
+        batch_totals = np.matmul(losses[:, np.newaxis, :], weight)[:, 0]
+        delta *= (weight / n_rows)[:, np.newaxis]
+    network.backward(work, X, delta)
+    if stack.penalised:
+        # A fused loop, with no temporary. Not scipy's BLAS axpy: its thread pool,
+        # distinct from numpy's, would spin on the cores numpy's next product needs.
+        add_scaled(stack.grad_weights, stack.weights, stack.alphas)
+    if not (all_finite(batch_totals) and all_finite(stack.grad)):
+        return np.array([row for row in range(len(stack.runs))
+                         if not (np.isfinite(batch_totals[row]) and all_finite(stack.grad[row]))])
+    if last:
+        np.copyto(stack.restore_points, stack.params)
+    step_rows(stack.optimizers, stack.params, stack.grad, stack.states)
+    stack.totals += batch_totals
+    return _NO_ROWS
+
+
+_NO_ROWS = np.array([], dtype=np.int64)
+
+
+def _end_epoch(stack, fit, seconds, incremental, finished):
+    """Each run's bookkeeping after an epoch; return the stack of the runs that go on."""
+    n_samples = fit.data.n_samples
+    objectives = [epoch_objective(run, total / n_samples)
+                  for run, total in zip(stack.runs, stack.totals, strict=True)]
+    diverged = []
+    for row, (run, objective) in enumerate(zip(stack.runs, objectives, strict=True)):
+        overflowed = np.isfinite(objective) and not state_is_finite(run.state)
+        if overflowed or not np.isfinite(objective):
+            diverged.append(row)
+            _diverge(stack, row, fit, state_overflow=overflowed)
+    objectives = [objective for row, objective in enumerate(objectives) if row not in diverged]
+    stack = _finish(stack, diverged, fit, check=False, finished=finished)
+    scores = [None] * len(stack.runs)
+    if fit.validation is not None and stack.runs:
+        scores = fit.validation.scores(stack.runs, fit.network, fit.loss, stack.params)
+    leaving = []
+    for row, (run, objective, score) in enumerate(zip(stack.runs, objectives, scores,
+                                                      strict=True)):
+        estimator = run.estimator
+        stop = run.history.record(objective, n_samples, run.params, tol=estimator.tol,
+                                  n_iter_no_change=estimator.n_iter_no_change, score=score)
+        if estimator.verbose:
+            _print_epoch(run, objective, score, seconds, stop)
+        if stop and score is not None and estimator.early_stopping:
+            np.copyto(run.params, run.history.best_params)
+        if run.callbacks is not None:
+            stop = run.callbacks.epoch_ends(run.params) or stop
+        if stop:
+            leaving.append(row)
+    return _finish(stack, leaving, fit, check=True, finished=finished)
+
+
+def _print_epoch(run, objective, score, seconds, stopped):
+    estimator = run.estimator
+    message = f"Epoch {run.history.n_iter}: loss {objective:.6g}"
+    if score is not None:
+        message += f", validation score {score:.6g}"
+    print(f"{message}, {seconds:.3f} s")
+    if stopped and run.history.patience_exhausted:
+        print(f"No improvement greater than tol={estimator.tol} in "
+              f"{estimator.n_iter_no_change} consecutive epochs.")
+
+
+def _finish(stack, rows, fit, *, check, finished=None):
+    """End the runs of ``rows``: the final weights checked, own buffers, the rng a run
+    alone would leave; return the stack of the others."""
+    rows = list(rows)
+    if not rows:
+        return stack
+    if check:
+        _check_final_weights(stack, rows, fit)
+    for row in rows:
+        run = stack.runs[row]
+        if fit.rng is not None:
+            # The stream as the run alone would leave it; others of the stack may go on.
+            run.estimator._random_state = copy.deepcopy(fit.rng)
+        if finished is not None:
+            finished.append(run)
+    if len(rows) < len(stack.runs):
+        return stack.without(rows, fit)
+    for run in stack.runs:
+        if run.params.base is not None:  # a row of a stack that has shrunk to this run
+            run.bind(run.params.copy())
+            run.state.detach()
+    return _Empty()
+
+
+def _check_final_weights(stack, rows, fit):
+    """Go back to sound weights where the last step of a call left ones that overflow.
+
+    Every step is checked by the next minibatch's loss, except the last one of a call:
+    its weights are checked here on the first minibatch of the data, one forward pass.
+    """
+    n_rows = min(fit.batch_size, fit.data.n_samples)
+    X, Y = fit.data.X[:n_rows], fit.data.Y[:n_rows]
+    params = stack.params[rows]
+    with np.errstate(over="ignore", invalid="ignore"):
+        raw = fit.network.forward(fit.network.workspace(params, None, n_rows), X)
+        losses = fit.loss.per_sample(raw, Y)
+    for index, row in enumerate(rows):
+        if not (np.isfinite(raw[index]).all() and np.isfinite(losses[index]).all()):
+            _diverge(stack, row, fit, epoch=stack.runs[row].history.n_iter)
+
+
+def _diverge(stack, row, fit, *, epoch=None, state_overflow=False):
+    """Stop the run of ``row``, whose loss, gradient or optimizer state became non-finite.
+
+    Its restore point holds the last weights known to give a finite loss. The moments
+    are spoilt by the exploding gradients, so the optimizer starts afresh from those
+    weights; a ConvergenceWarning says what went wrong (``state_overflow``: the
+    optimizer's buffers, not the loss) and what to change. A run that has not taken a
+    single step in this call has no such weights: the call raises instead.
+    """
+    run, state = stack.runs[row], stack.states.states[row]
+    if state.t == run.steps_before:
+        raise untrainable_data_error(run.estimator, fit.data.X)
+    np.copyto(run.params, stack.restore_points[row])
+    state.t = 0
+    for name in state.buffer_names:
+        getattr(state, name).fill(0)
+    epoch = run.history.n_iter + 1 if epoch is None else epoch
+    if state_overflow:
+        # Adam's v holds squared gradients: a gradient entry beyond about 1e154 overflows
+        # it, and the coordinate's step becomes m / inf = 0, a silent freeze.
+        what = (f"the optimizer's state ({', '.join(state.buffer_names)}) overflowed in "
+                f"epoch {epoch}")
+        advice = ("Gradients this large come from features (or targets) of huge magnitude: "
+                  "scale them, for instance with StandardScaler.")
+    else:
+        what = f"the training loss became non-finite in epoch {epoch}"
+        advice = ("Lower the solver's learning rate (e.g. solver=Adam(learning_rate=1e-4)), "
+                  "scale the features, or raise alpha.")
+    warn(f"{type(run.estimator).__name__}: {what}; training stopped, the last weights that "
+         f"gave a finite loss were kept and the optimizer's state reset. {advice}",
+         ConvergenceWarning)
+    if run.callbacks is not None and run.callbacks.epoch is not None:
+        run.callbacks.epoch_ends(run.params)
+
+
+def state_is_finite(state):
+    """Whether every buffer of an optimizer state holds finite values only."""
+    for name in state.buffer_names:
+        buffer = getattr(state, name)
+        # One cheap sum is finite unless an entry is not, or the sum itself overflows.
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = buffer.sum()
+        if not np.isfinite(total) and not np.isfinite(buffer).all():
+            return False
+    return True
+
+
+def untrainable_data_error(estimator, X):
+    """The error of a call whose first minibatch already gives a non-finite loss or gradient.
+
+    Nothing was trained, so no weights are known to be sound: the call raises and leaves
+    the model as it was. The loss at weights not yet stepped does not depend on the
+    learning rate, so the data are the cause.
+    """
+    values = X.data if sp.issparse(X) else X
+    with np.errstate(over="ignore", invalid="ignore"):
+        largest = float(np.max(np.abs(values))) if values.size else 0.0
+    return ValueError(
+        f"{type(estimator).__name__}: the training loss or its gradient is not finite at "
+        "the weights this call started from, on its first minibatch, so no step could be "
+        "taken and nothing was trained; the model is left as it was. The learning rate "
+        f"plays no part in this: the data are too large for {X.dtype} arithmetic (the "
+        f"largest |X| is {largest:.3g}). Scale the features, for instance with "
+        "StandardScaler, and check the targets for huge values."
+    )
+
+
+def warn_max_iter(estimator, n_epochs):
+    """Warn that ``fit`` used all its epochs while the monitored quantity still improved."""
+    warn(f"{type(estimator).__name__}: max_iter={n_epochs} epochs reached before the "
+         f"monitored quantity stopped improving (tol={estimator.tol}, n_iter_no_change="
+         f"{estimator.n_iter_no_change}). Raise max_iter or the learning rate.",
+         ConvergenceWarning)
+
+
+def epoch_objective(run, epoch_loss):
+    """The training objective of an epoch: its mean batch loss plus the L2 penalty.
+
+    With finite weights the penalty can still overflow: the caller treats a non-finite
+    objective as divergence, like a non-finite loss.
+    """
+    if run.alpha > 0:
+        weights = run.params[: run.estimator._layout.n_weights]
+        with np.errstate(over="ignore"):
+            epoch_loss += 0.5 * run.alpha * float(np.dot(weights, weights))
+    return float(epoch_loss)
+
+
+# Rows gathered at a time when shuffling: about 512 KiB, so the gathered block is still in
+# cache when its batches are read, and the epoch needs no second copy of the data.
+_BLOCK_BYTES = 2**19
+
+
+def _shuffled_blocks(data, batch_size, rng):
+    """Yield ``(X, Y, weight)`` blocks of whole batches, in a new random order per epoch.
+
+    One permutation per epoch decides the order; rows are gathered block by block into
+    two reused buffers, the next block by a worker thread while the current one is
+    trained on. That costs one copy of the data per epoch, like a permuted copy would,
+    without allocating one, and hides most of the gather's memory latency.
+    """
+    X, Y, weight = data.X, data.Y, data.sample_weight
+    if rng is None:
+        yield X, Y, weight
+        return
+    # The permutation rng.permutation(n) would give, in half the memory for n < 2**31.
+    order = np.arange(data.n_samples, dtype=np.int32 if data.n_samples < 2**31 else np.intp)
+    rng.shuffle(order)
+    row_bytes = max(1, X.shape[1] * X.dtype.itemsize)
+    block = min(data.n_samples, batch_size * max(1, _BLOCK_BYTES // (batch_size * row_bytes)))
+    dense = not sp.issparse(X)
+    buffers = [
+        (np.empty((block, X.shape[1]), X.dtype) if dense else None,
+         np.empty((block, *Y.shape[1:]), Y.dtype),
+         None if weight is None else np.empty(block, weight.dtype))
+        for _ in range(2)
+    ]
+
+    def gather(start, buffer):
+        rows = order[start:start + block]
+        n = rows.shape[0]
+        X_buffer, Y_buffer, w_buffer = buffer
+        # mode="clip" (the rows are a permutation, always in range): with the default
+        # mode="raise", take fills a temporary copy of `out` and copies it over.
+        X_part = np.take(X, rows, axis=0, out=X_buffer[:n], mode="clip") if dense else X[rows]
+        np.take(Y, rows, axis=0, out=Y_buffer[:n], mode="clip")
+        if w_buffer is not None:
+            np.take(weight, rows, out=w_buffer[:n], mode="clip")
+        return X_part, Y_buffer[:n], None if w_buffer is None else w_buffer[:n]
+
+    pool = thread_pool()
+    starts = range(0, data.n_samples, block)
+    pending = gather(starts[0], buffers[0])
+    for index in range(len(starts)):
+        current = pending if index == 0 else pending.result()
+        if index + 1 < len(starts):
+            args = (starts[index + 1], buffers[(index + 1) % 2])
+            # The other buffer is free: the block it held was trained on last time round.
+            pending = pool.submit(gather, *args) if pool else _Done(gather(*args))
+        yield current
+
+
+class _Done:
+    """A finished result with the interface of a future, for single-core machines."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+class EpochCallbacks:
+    """scikit-learn's callback hooks for one fit: the fit a task, each epoch a subtask.
+
+    Parameters
+    ----------
+    estimator : BaseAdamEstimator
+        The estimator being fitted; its callbacks (``set_callbacks``, or propagated by a
+        meta-estimator) are set up here.
+    n_epochs : int
+        The most epochs this call may run.
+    X, y, sample_weight : array-like
+        The call's data, passed on to the hooks.
+    """
+
+    def __init__(self, estimator, n_epochs, X, y, sample_weight):
+        self.estimator = estimator
+        self.data = {"X": X, "y": y,
+                     "metadata": None if sample_weight is None else
+                     {"sample_weight": sample_weight}}
+        self.context = estimator._init_callback_context(max_subtasks=n_epochs)
+        self.context.call_on_fit_task_begin(estimator=estimator, **self.data)
+        self.epoch = None
+
+    def epoch_begins(self):
+        """Open the next epoch's subtask."""
+        self.epoch = self.context.subcontext(task_name="epoch")
+        self.epoch.call_on_fit_task_begin(estimator=self.estimator, **self.data)
+
+    def epoch_ends(self, params):
+        """Close the epoch's subtask; return True if a callback asks to stop training."""
+        stop = self.epoch.call_on_fit_task_end(
+            estimator=self.estimator, **self.data,
+            # A model that predicts with the weights of this epoch's end.
+            reconstruction_attributes=lambda: {"_params": params.copy()},
+        )
+        self.epoch = None
+        return stop
+
+    def fit_ends(self):
+        """Close the fit's task."""
+        self.context.call_on_fit_task_end(estimator=self.estimator, **self.data,
+                                          reconstruction_attributes={})

@@ -1,0 +1,193 @@
+"""Forward and backward passes of a dense network over a stack of K runs.
+
+A run's parameters are one row of a (K, n_params) array, laid out by a
+:class:`~skadam._layout.ParameterLayout`; a linear model is the network with no hidden
+layer. Every run of a stack has the same layer sizes and activation. Each product is
+NumPy's stacked ``matmul``, which makes for every run the BLAS call a run alone makes,
+with the same shapes, and the element-wise kernels take a leading axis of runs: a run's
+results do not depend on the other runs of its stack, bit for bit. A fit is the stack of
+one, with views of the estimator's own parameter buffer.
+
+Every array a pass needs is allocated once, for the largest batch, in a
+:class:`Workspace`: flat buffers whose leading part, reshaped, is a contiguous
+(K, n_rows, width) array for any smaller batch, so an epoch allocates nothing per batch.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._activations import ACTIVATIONS
+
+
+class Network:
+    """A stack of dense layers with one hidden activation, for K runs at once.
+
+    Parameters
+    ----------
+    layout : ParameterLayout
+        Shapes and offsets of each run's weights and intercepts.
+    activation : {"identity", "logistic", "tanh", "relu"}
+        Activation of the hidden layers; the output layer stays raw (the loss owns the
+        link from raw output to prediction).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skadam._layout import ParameterLayout
+    >>> from skadam._model import Network
+    >>> network = Network(ParameterLayout((3, 4, 2)), "relu")
+    >>> params = np.random.default_rng(0).normal(size=(5, network.layout.n_params))
+    >>> X = np.ones((8, 3))
+    >>> raw = network.forward(network.workspace(params, None, 8), X)
+    >>> raw.shape
+    (5, 8, 2)
+    >>> alone = network.forward(network.workspace(params[3:4], None, 8), X)
+    >>> bool(np.array_equal(raw[3], alone[0]))
+    True
+    """
+
+    def __init__(self, layout, activation):
+        self.layout = layout
+        self.activate, self.backprop = ACTIVATIONS[activation]
+
+    def workspace(self, params, grad, n_rows):
+        """Buffers for batches of up to ``n_rows`` rows; ``grad=None`` for inference only."""
+        return Workspace(self, params, grad, n_rows)
+
+    def forward(self, work, X):
+        """Raw outputs of every run, shape (K, n_rows, n_outputs).
+
+        A view into ``work``, valid until its next pass.
+        """
+        n_rows = X.shape[0]
+        last = self.layout.n_layers - 1
+        A = X
+        activations = work.activations(n_rows)
+        for layer, (W, b, Z) in enumerate(zip(work.coefs, work.intercepts, activations,
+                                              strict=True)):
+            if layer == 0:
+                _product(X, W, out=Z)  # only X can be sparse
+            else:
+                np.matmul(A, W, out=Z)
+            if layer < last:
+                self.activate(Z, b)  # hidden layers always have intercepts
+            elif b.shape[1]:
+                Z += work.output_intercepts
+            A = Z
+        return A
+
+    def backward(self, work, X, output_delta):
+        """Fill ``work``'s gradient views from the loss gradient at the raw outputs.
+
+        ``output_delta`` must be ``work.deltas(n_rows)[-1]``, already holding each run's
+        derivative of its (weighted, normalised) batch objective with respect to each raw
+        output; the forward pass of the same batch must precede this call, whose hidden
+        activations it overwrites.
+        """
+        n_rows = X.shape[0]
+        delta = output_delta
+        last = self.layout.n_layers - 1
+        grad_b = work.grad_intercepts[last]
+        if grad_b.shape[1]:
+            # A product with a vector of ones sums the columns through BLAS, twice as
+            # fast as a reduction; hidden layers get theirs from backprop.
+            np.matmul(work.ones[:n_rows], delta, out=grad_b)
+        activations, deltas = work.activations(n_rows), work.deltas(n_rows)
+        for layer in range(last, -1, -1):
+            if layer == 0:
+                _product(X.T, delta, out=work.grad_coefs[0])
+                break
+            A_prev = activations[layer - 1]
+            np.matmul(A_prev.transpose(0, 2, 1), delta, out=work.grad_coefs[layer])
+            previous = deltas[layer - 1]
+            np.matmul(delta, work.coefs[layer].transpose(0, 2, 1), out=previous)
+            self.backprop(A_prev, previous, work.grad_intercepts[layer - 1])
+            delta = previous
+
+
+class Workspace:
+    """Per-layer activation and delta buffers plus views of the stack's params and grad.
+
+    Parameters
+    ----------
+    network : Network
+        The network the buffers are for.
+    params : ndarray of shape (K, n_params)
+        The runs' parameters, one per row; the workspace holds views of them, so they
+        must be updated in place.
+    grad : ndarray of shape (K, n_params) or None
+        The gradient buffers, or None when only forward passes are needed.
+    n_rows : int
+        The largest batch.
+    """
+
+    def __init__(self, network, params, grad, n_rows):
+        layout = network.layout
+        self.n_runs = params.shape[0]
+        self.coefs = _coef_views(layout, params)
+        self.intercepts = _intercept_views(layout, params)
+        self.output_intercepts = self.intercepts[-1][:, np.newaxis, :]
+        self._widths = layout.layer_sizes[1:]
+        self._activations = [np.empty(self.n_runs * n_rows * width, dtype=params.dtype)
+                             for width in self._widths]
+        self._shaped = {}
+        if grad is None:
+            return
+        self.grad_coefs = _coef_views(layout, grad)
+        self.grad_intercepts = _intercept_views(layout, grad)
+        self._deltas = [np.empty_like(buffer) for buffer in self._activations]
+        self.ones = np.ones(n_rows, dtype=params.dtype)
+
+    def activations(self, n_rows):
+        """Each layer's output for a batch of ``n_rows``: (K, n_rows, width) arrays."""
+        return self._views("activations", n_rows)
+
+    def deltas(self, n_rows):
+        """The gradient at each layer's output: (K, n_rows, width) arrays."""
+        return self._views("deltas", n_rows)
+
+    def _views(self, kind, n_rows):
+        # An epoch asks for two batch sizes at most: its views are made once.
+        key = (kind, n_rows)
+        views = self._shaped.get(key)
+        if views is None:
+            buffers = self._activations if kind == "activations" else self._deltas
+            views = self._shaped[key] = [
+                flat[: self.n_runs * n_rows * width].reshape(self.n_runs, n_rows, width)
+                for flat, width in zip(buffers, self._widths, strict=True)]
+        return views
+
+
+def _product(A, B, out):
+    """``A @ B`` for every run into ``out``, with ``A`` the same (possibly sparse) matrix."""
+    if not sp.issparse(A):
+        np.matmul(A, B, out=out)
+        return
+    for run in range(B.shape[0]):
+        out[run] = A @ B[run]
+
+
+def _coef_views(layout, buffer):
+    """Each layer's weights as a (K, fan_in, fan_out) view of the rows of ``buffer``."""
+    views, start = [], 0
+    for fan_in, fan_out in layout.weight_shapes:
+        stop = start + fan_in * fan_out
+        views.append(_view(buffer[:, start:stop], (buffer.shape[0], fan_in, fan_out)))
+        start = stop
+    return views
+
+
+def _intercept_views(layout, buffer):
+    """Each layer's intercepts as a (K, size) view of the rows of ``buffer``."""
+    views, start = [], layout.n_weights
+    for size in layout.bias_sizes:
+        views.append(buffer[:, start:start + size])
+        start += size
+    return views
+
+
+def _view(array, shape):
+    view = array.reshape(shape)
+    # Splitting a contiguous axis never copies; a copy would silently drop the writes.
+    assert view.size == 0 or np.shares_memory(view, array)
+    return view
