@@ -21,9 +21,11 @@
 #include <string.h>
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-/* One build that runs everywhere, with an AVX2 copy picked at load time where the CPU
-   has it: twice the width of the SSE2 baseline. */
-#define SKADAM_CLONES __attribute__((target_clones("avx2", "default")))
+/* One build that runs everywhere, with AVX-512 and AVX2 copies picked at load time where
+   the CPU has them: four and two times the width of the SSE2 baseline. The copies
+   compute the same operations in the same order (no contraction into fused
+   multiply-adds), so every machine gets the same bits; a test compares them. */
+#define SKADAM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define SKADAM_CLONES
 #endif

@@ -14,14 +14,16 @@ it is this one loop.
 
 import copy
 import time
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_limits
 
 from ._interrupt import NoGuard, TrainingInterrupted
 from ._kernels import add_scaled, all_finite
-from ._threads import thread_pool
+from ._threads import N_THREADS, cores_taken, thread_pool
 from ._warnings import warn
 from .optim._stacked import StackedStates, step_rows
 
@@ -155,35 +157,29 @@ class _Stack:
         self.weights, self.grad_weights = self.params[:, :n_weights], self.grad[:, :n_weights]
         self.work = fit.network.workspace(self.params, self.grad, fit.batch_size)
 
-    def without(self, rows, fit):
-        """The stack of the other runs; the runs of ``rows`` get buffers of their own."""
+    def drop(self, rows, fit):
+        """Take the runs of ``rows`` out of the stack; they get buffers of their own."""
         leaving = set(rows)
-        if not leaving:
-            return self
         kept = [row for row in range(len(self.runs)) if row not in leaving]
         for row in leaving:
             self.runs[row].bind(self.params[row].copy())
-        states = self.states.select(kept)
-        rest = _Stack.__new__(_Stack)
-        rest.runs = [self.runs[row] for row in kept]
-        rest.params = self.params[kept]
-        for row, run in enumerate(rest.runs):
-            run.bind(rest.params[row])
-        rest.grad = np.zeros_like(rest.params)
-        rest.restore_points = self.restore_points[kept]
-        rest.states = states
-        rest.optimizers = [run.optimizer for run in rest.runs]
-        rest.alphas = self.alphas[kept]
-        rest.penalised = bool(rest.alphas.any())
-        rest.totals = self.totals[kept]
-        rest._buffers(fit)
-        return rest
-
-
-class _Empty:
-    """A stack with no run left."""
-
-    runs = ()
+        if not kept:
+            for row in leaving:
+                self.states.states[row].detach()
+            self.runs = []
+            return
+        self.states = self.states.select(kept)
+        self.runs = [self.runs[row] for row in kept]
+        self.params = self.params[kept]
+        for row, run in enumerate(self.runs):
+            run.bind(self.params[row])
+        self.grad = np.zeros_like(self.params)
+        self.restore_points = self.restore_points[kept]
+        self.optimizers = [run.optimizer for run in self.runs]
+        self.alphas = self.alphas[kept]
+        self.penalised = bool(self.alphas.any())
+        self.totals = self.totals[kept]
+        self._buffers(fit)
 
 
 def train(runs, fit, n_epochs, *, incremental, interrupt=NO_GUARD):
@@ -198,71 +194,125 @@ def train(runs, fit, n_epochs, *, incremental, interrupt=NO_GUARD):
     finite loss and stops, with a warning; a run that could not take a single step
     raises. ``interrupt`` (an :class:`~skadam._interrupt.InterruptGuard`) is checked
     before every minibatch; Ctrl-C leaves every run at its last completed step.
+
+    Threads: a stack of one run leaves BLAS its own threading, as any fit. A stack of
+    several is cut into one part per core, whose runs train on their own thread with
+    single-threaded BLAS: each run makes the products it makes alone (small ones, for
+    which BLAS would use one thread anyway), and the cores work on different runs
+    instead of contending for each product.
     """
     for run in runs:
         run.history.begin_call(validating=fit.validation is not None, incremental=incremental)
-    stack = _Stack(list(runs), fit)
-    finished = []
-    for _ in range(n_epochs):
-        started = time.perf_counter()
-        for run in stack.runs:
-            if run.callbacks is not None:
-                run.callbacks.epoch_begins()
-        try:
-            # Overflow is detected below and reported with advice; numpy's own warnings
-            # about it would only repeat that less helpfully.
-            with np.errstate(over="ignore", invalid="ignore"):
-                stack = _run_epoch(stack, fit, interrupt, finished)
-        except TrainingInterrupted:
-            for run in stack.runs:
+    parts = [_Stack(group, fit) for group in _split(list(runs))]
+    with _on_every_core() if len(parts) > 1 else nullcontext():
+        for _ in range(n_epochs):
+            started = time.perf_counter()
+            for run in _runs_of(parts):
                 if run.callbacks is not None:
-                    run.callbacks.epoch_ends(run.params)
-            _finish(stack, range(len(stack.runs)), fit, check=False)
-            raise
-        if stack.runs:
-            stack = _end_epoch(stack, fit, time.perf_counter() - started, incremental,
-                               finished)
-        if not stack.runs:
-            break
-    else:
-        if not incremental:
-            for run in stack.runs:
-                warn_max_iter(run.estimator, n_epochs)
-    _finish(stack, range(len(stack.runs)), fit, check=True)
-    for run in list(runs):
+                    run.callbacks.epoch_begins()
+            try:
+                # Overflow is detected below and reported with advice; numpy's own
+                # warnings about it would only repeat that less helpfully.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    parts = _run_epoch(parts, fit, interrupt)
+            except TrainingInterrupted:
+                for part in parts:
+                    for run in part.runs:
+                        if run.callbacks is not None:
+                            run.callbacks.epoch_ends(run.params)
+                    _finish(part, range(len(part.runs)), fit, check=False)
+                raise
+            seconds = time.perf_counter() - started
+            for part in parts:
+                _end_epoch(part, fit, seconds)
+            parts = [part for part in parts if part.runs]
+            if not parts:
+                break
+        else:
+            if not incremental:
+                for run in _runs_of(parts):
+                    warn_max_iter(run.estimator, n_epochs)
+    for part in parts:
+        _finish(part, range(len(part.runs)), fit, check=True)
+    for run in runs:
         if not incremental and fit.validation is not None and run.estimator.early_stopping:
             if run.history.best_params is not None:
                 np.copyto(run.params, run.history.best_params)
 
 
-def _run_epoch(stack, fit, interrupt, finished):
-    """One pass over the data for every run of ``stack``; return the stack that remains.
+@contextmanager
+def _on_every_core():
+    with threadpool_limits(1, user_api="blas"), cores_taken():
+        yield
+
+
+def _split(runs):
+    """Consecutive groups of runs, one per thread (a single group on one core)."""
+    n_parts = min(N_THREADS, len(runs))
+    bounds = np.linspace(0, len(runs), n_parts + 1).round().astype(int)
+    return [runs[start:stop] for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _runs_of(parts):
+    return [run for part in parts for run in part.runs]
+
+
+def _run_epoch(parts, fit, interrupt):
+    """One pass over the data for every run of ``parts``; return the parts that remain.
+
+    The parts train on the same blocks of shuffled rows, each on its own thread; what
+    their runs' divergence asks of the caller (warnings, callbacks) is done here, in
+    the caller's thread.
+    """
+    for part in parts:
+        part.totals.fill(0.0)
+    rows_done = 0
+    pool = thread_pool() if len(parts) > 1 else None
+    for block in _shuffled_blocks(fit.data, fit.batch_size, fit.rng):
+        rows_done += block[0].shape[0]
+        last_block = rows_done == fit.data.n_samples
+        arguments = (fit, block, last_block, interrupt)
+        futures = [pool.submit(_train_block, part, *arguments) for part in parts[1:]]
+        try:
+            first = _train_block(parts[0], *arguments)
+        finally:
+            # Every part finishes its block before anything goes on, errors included.
+            results = [future.result() for future in futures]
+        results.insert(0, first)
+        parts_before, parts = parts, []
+        for part, divergences in zip(parts_before, results, strict=True):
+            for divergence in divergences:
+                divergence.report()
+            if part.runs:
+                parts.append(part)
+        if not parts:
+            break
+    return parts
+
+
+def _train_block(stack, fit, block, last_block, interrupt):
+    """Train ``stack`` on the minibatches of one block; return its divergences.
 
     A minibatch is all or nothing: when some runs' loss or gradient is not finite, no
     run steps; those runs go back to their restore points and leave, and the others
     take the batch again without them.
     """
-    stack.totals.fill(0.0)
-    data, batch_size = fit.data, fit.batch_size
-    rows_done = 0
-    for X, Y, weight in _shuffled_blocks(data, batch_size, fit.rng):
-        rows_done += X.shape[0]
-        for start in range(0, X.shape[0], batch_size):
-            interrupt.check()
-            stop = min(start + batch_size, X.shape[0])
-            batch = (X[start:stop], Y[start:stop],
-                     None if weight is None else weight[start:stop])
-            last = rows_done == data.n_samples and stop == X.shape[0]
-            while stack.runs:
-                bad_rows = _train_batch(stack, fit, *batch, last=last)
-                if not bad_rows.size:
-                    break
-                for row in bad_rows:
-                    _diverge(stack, row, fit)
-                stack = _finish(stack, bad_rows, fit, check=False, finished=finished)
-            if not stack.runs:
-                return stack
-    return stack
+    X, Y, weight = block
+    divergences = []
+    for start in range(0, X.shape[0], fit.batch_size):
+        interrupt.check()
+        stop = min(start + fit.batch_size, X.shape[0])
+        batch = (X[start:stop], Y[start:stop], None if weight is None else weight[start:stop])
+        last = last_block and stop == X.shape[0]
+        while stack.runs:
+            bad_rows = _train_batch(stack, fit, *batch, last=last)
+            if not bad_rows.size:
+                break
+            divergences += [_restore(stack, row, fit) for row in bad_rows]
+            _finish(stack, bad_rows, fit, check=False)
+        if not stack.runs:
+            break
+    return divergences
 
 
 def _train_batch(stack, fit, X, Y, weight, last):
@@ -300,8 +350,8 @@ def _train_batch(stack, fit, X, Y, weight, last):
 _NO_ROWS = np.array([], dtype=np.int64)
 
 
-def _end_epoch(stack, fit, seconds, incremental, finished):
-    """Each run's bookkeeping after an epoch; return the stack of the runs that go on."""
+def _end_epoch(stack, fit, seconds):
+    """Each run's bookkeeping after an epoch; the runs that stop leave the stack."""
     n_samples = fit.data.n_samples
     objectives = [epoch_objective(run, total / n_samples)
                   for run, total in zip(stack.runs, stack.totals, strict=True)]
@@ -310,9 +360,9 @@ def _end_epoch(stack, fit, seconds, incremental, finished):
         overflowed = np.isfinite(objective) and not state_is_finite(run.state)
         if overflowed or not np.isfinite(objective):
             diverged.append(row)
-            _diverge(stack, row, fit, state_overflow=overflowed)
+            _restore(stack, row, fit, state_overflow=overflowed).report()
     objectives = [objective for row, objective in enumerate(objectives) if row not in diverged]
-    stack = _finish(stack, diverged, fit, check=False, finished=finished)
+    _finish(stack, diverged, fit, check=False)
     scores = [None] * len(stack.runs)
     if fit.validation is not None and stack.runs:
         scores = fit.validation.scores(stack.runs, fit.network, fit.loss, stack.params)
@@ -330,7 +380,7 @@ def _end_epoch(stack, fit, seconds, incremental, finished):
             stop = run.callbacks.epoch_ends(run.params) or stop
         if stop:
             leaving.append(row)
-    return _finish(stack, leaving, fit, check=True, finished=finished)
+    _finish(stack, leaving, fit, check=True)
 
 
 def _print_epoch(run, objective, score, seconds, stopped):
@@ -344,28 +394,22 @@ def _print_epoch(run, objective, score, seconds, stopped):
               f"{estimator.n_iter_no_change} consecutive epochs.")
 
 
-def _finish(stack, rows, fit, *, check, finished=None):
+def _finish(stack, rows, fit, *, check):
     """End the runs of ``rows``: the final weights checked, own buffers, the rng a run
-    alone would leave; return the stack of the others."""
+    alone would leave; they leave the stack."""
     rows = list(rows)
     if not rows:
-        return stack
+        return
     if check:
         _check_final_weights(stack, rows, fit)
-    for row in rows:
-        run = stack.runs[row]
-        if fit.rng is not None:
+    if fit.rng is not None:
+        for row in rows:
             # The stream as the run alone would leave it; others of the stack may go on.
-            run.estimator._random_state = copy.deepcopy(fit.rng)
-        if finished is not None:
-            finished.append(run)
-    if len(rows) < len(stack.runs):
-        return stack.without(rows, fit)
-    for run in stack.runs:
-        if run.params.base is not None:  # a row of a stack that has shrunk to this run
-            run.bind(run.params.copy())
-            run.state.detach()
-    return _Empty()
+            stack.runs[row].estimator._random_state = copy.deepcopy(fit.rng)
+    if len(stack.runs) == 1 and stack.runs[0].params.base is None:
+        stack.runs = []  # a fit's own buffers: nothing to hand over
+        return
+    stack.drop(rows, fit)
 
 
 def _check_final_weights(stack, rows, fit):
@@ -382,16 +426,15 @@ def _check_final_weights(stack, rows, fit):
         losses = fit.loss.per_sample(raw, Y)
     for index, row in enumerate(rows):
         if not (np.isfinite(raw[index]).all() and np.isfinite(losses[index]).all()):
-            _diverge(stack, row, fit, epoch=stack.runs[row].history.n_iter)
+            _restore(stack, row, fit, epoch=stack.runs[row].history.n_iter).report()
 
 
-def _diverge(stack, row, fit, *, epoch=None, state_overflow=False):
+def _restore(stack, row, fit, *, epoch=None, state_overflow=False):
     """Stop the run of ``row``, whose loss, gradient or optimizer state became non-finite.
 
     Its restore point holds the last weights known to give a finite loss. The moments
     are spoilt by the exploding gradients, so the optimizer starts afresh from those
-    weights; a ConvergenceWarning says what went wrong (``state_overflow``: the
-    optimizer's buffers, not the loss) and what to change. A run that has not taken a
+    weights. Returns the :class:`_Divergence` to report. A run that has not taken a
     single step in this call has no such weights: the call raises instead.
     """
     run, state = stack.runs[row], stack.states.states[row]
@@ -402,22 +445,35 @@ def _diverge(stack, row, fit, *, epoch=None, state_overflow=False):
     for name in state.buffer_names:
         getattr(state, name).fill(0)
     epoch = run.history.n_iter + 1 if epoch is None else epoch
-    if state_overflow:
-        # Adam's v holds squared gradients: a gradient entry beyond about 1e154 overflows
-        # it, and the coordinate's step becomes m / inf = 0, a silent freeze.
-        what = (f"the optimizer's state ({', '.join(state.buffer_names)}) overflowed in "
-                f"epoch {epoch}")
-        advice = ("Gradients this large come from features (or targets) of huge magnitude: "
-                  "scale them, for instance with StandardScaler.")
-    else:
-        what = f"the training loss became non-finite in epoch {epoch}"
-        advice = ("Lower the solver's learning rate (e.g. solver=Adam(learning_rate=1e-4)), "
-                  "scale the features, or raise alpha.")
-    warn(f"{type(run.estimator).__name__}: {what}; training stopped, the last weights that "
-         f"gave a finite loss were kept and the optimizer's state reset. {advice}",
-         ConvergenceWarning)
-    if run.callbacks is not None and run.callbacks.epoch is not None:
-        run.callbacks.epoch_ends(run.params)
+    return _Divergence(run, epoch, state.buffer_names if state_overflow else None)
+
+
+class _Divergence:
+    """A run stopped by divergence, to report in the thread of the user's call."""
+
+    def __init__(self, run, epoch, overflowed_buffers):
+        self.run, self.epoch = run, epoch
+        self.overflowed_buffers = overflowed_buffers
+
+    def report(self):
+        """A ConvergenceWarning that says what went wrong and what to change."""
+        run = self.run
+        if self.overflowed_buffers is not None:
+            # Adam's v holds squared gradients: a gradient entry beyond about 1e154
+            # overflows it, and the coordinate's step becomes m / inf = 0, a silent freeze.
+            what = (f"the optimizer's state ({', '.join(self.overflowed_buffers)}) "
+                    f"overflowed in epoch {self.epoch}")
+            advice = ("Gradients this large come from features (or targets) of huge "
+                      "magnitude: scale them, for instance with StandardScaler.")
+        else:
+            what = f"the training loss became non-finite in epoch {self.epoch}"
+            advice = ("Lower the solver's learning rate (e.g. "
+                      "solver=Adam(learning_rate=1e-4)), scale the features, or raise alpha.")
+        warn(f"{type(run.estimator).__name__}: {what}; training stopped, the last weights "
+             f"that gave a finite loss were kept and the optimizer's state reset. {advice}",
+             ConvergenceWarning)
+        if run.callbacks is not None and run.callbacks.epoch is not None:
+            run.callbacks.epoch_ends(run.params)
 
 
 def state_is_finite(state):

@@ -1,5 +1,13 @@
 """The compiled kernels against the straightforward NumPy formulas they fuse."""
 
+import ast
+import importlib.machinery
+import importlib.util
+import re
+import subprocess
+import sysconfig
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy.special import expit, logsumexp
@@ -263,3 +271,79 @@ def test_kernels_refuse_arrays_they_cannot_read_or_write():
     frozen.flags.writeable = False
     with pytest.raises((ValueError, BufferError)):
         kernels.add_scaled(frozen, x, 1.0)
+
+
+def _compile_args():
+    """The flags setup.py builds the kernels with, read from setup.py itself."""
+    tree = ast.parse(Path(__file__).parents[1].joinpath("setup.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and node.targets[0].id == "compile_args":
+            return ast.literal_eval(node.value.orelse)
+    raise AssertionError("setup.py no longer sets compile_args")
+
+
+def _cpu_flags():
+    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    return set(text.split())
+
+
+def test_kernels_give_the_same_bits_on_every_instruction_set(tmp_path):
+    # The build runs the kernels through the widest vector instructions the CPU has; each
+    # machine must compute what any other computes. Build one copy per instruction set
+    # this machine can run, and compare every kernel's results bit for bit.
+    source = Path(kernels.__file__).parent.joinpath("_kernels.c").read_text()
+    clones = re.search(r"target_clones\(([^)]*)\)", source).group(1)
+    targets = [name.strip().strip('"') for name in clones.split(",")]
+    runnable = [target for target in targets
+                if target == "default" or target in _cpu_flags()]
+    include = sysconfig.get_paths()["include"]
+    modules = {}
+    for target in runnable:
+        attribute = "" if target == "default" else f'__attribute__((target("{target}")))'
+        path = tmp_path / f"{target}.c"
+        path.write_text(source.replace(f"__attribute__((target_clones({clones})))", attribute))
+        library = tmp_path / f"_kernels_{target}{sysconfig.get_config_var('EXT_SUFFIX')}"
+        subprocess.run(["gcc", "-shared", "-fPIC", *_compile_args(), f"-I{include}",
+                        str(path), "-o", str(library)], check=True)
+        loader = importlib.machinery.ExtensionFileLoader("_kernels", str(library))
+        spec = importlib.util.spec_from_file_location("_kernels", library, loader=loader)
+        module = importlib.util.module_from_spec(spec)
+        loader.exec_module(module)
+        modules[target] = module
+    assert len(modules) >= 2, f"only {list(modules)} of {targets} can run here"
+    results = {target: _every_kernel(module) for target, module in modules.items()}
+    reference = results.pop("default")
+    for target, outputs in results.items():
+        for name, expected in reference.items():
+            for got, want in zip(outputs[name], expected, strict=True):
+                np.testing.assert_array_equal(got, want, err_msg=f"{name} with {target}")
+
+
+def _every_kernel(module):
+    outputs = {}
+    for dtype in DTYPES:
+        rng = _rng()
+        raw = (30 * rng.standard_normal((5, 301, 7))).astype(dtype)
+        codes = rng.integers(0, 7, 301)
+        out, losses = np.empty_like(raw), np.empty((5, 301), dtype)
+        module.softmax_cross_entropy(raw, codes, out, losses)
+        outputs["softmax", dtype] = (out, losses)
+        Y = rng.integers(0, 2, (301, 7)).astype(dtype)
+        out, losses = np.empty_like(raw), np.empty((5, 301), dtype)
+        module.sigmoid_cross_entropy(raw, Y, out, losses)
+        outputs["sigmoid", dtype] = (out, losses)
+        p, g, m = (rng.standard_normal((4, 1003)).astype(dtype) for _ in range(3))
+        v, v_max = (rng.random((4, 1003)).astype(dtype) for _ in range(2))
+        module.adam(p, g, m, v, v_max, 0.9, 0.999, 0.01, 1e-8, 1e-9, 0.1,
+                    np.array([1, 7, 50, 999]), True, 500, 0, 1003)
+        outputs["adam", dtype] = (p, m, v, v_max)
+        Z, delta = (rng.standard_normal((3, 77, 13)).astype(dtype) for _ in range(2))
+        b, sums = rng.standard_normal((3, 13)).astype(dtype), np.zeros((3, 13), dtype)
+        module.bias_relu(Z, b)
+        module.relu_backprop(Z, delta, sums)
+        outputs["relu", dtype] = (Z, delta, sums)
+        y, x = (rng.standard_normal((3, 99)).astype(dtype) for _ in range(2))
+        module.add_scaled(y, x, np.array([0.3, 0.0, 1.7]))
+        outputs["add_scaled", dtype] = (y,)
+        outputs["all_finite", dtype] = (np.array(module.all_finite(np.append(y, np.inf))),)
+    return outputs

@@ -11,7 +11,7 @@ part into chunks (:func:`for_each_chunk`) when the step is made of several passe
 
 import math
 
-from .._threads import N_THREADS, thread_pool
+from .._threads import N_THREADS, steps_may_split, thread_pool
 
 CHUNK_SIZE = 65_536
 # Below this the cost of handing work to a thread (tens of microseconds, and a core that
@@ -53,7 +53,7 @@ def for_each_chunk(function, arrays, scratch):
     n = arrays[0].shape[0]
     chunk, n_threads = chunk_layout(n)
     starts = range(0, n, chunk)
-    if n_threads == 1 or len(starts) == 1:
+    if n_threads == 1 or len(starts) == 1 or not steps_may_split():
         _run(function, arrays, starts, chunk, scratch[0])
         return
     per_thread = math.ceil(len(starts) / n_threads)
@@ -86,7 +86,7 @@ def for_each_column_range(function, n, arguments=()):
     array([[2., 2., 2., 2.],
            [2., 2., 2., 2.]])
     """
-    if n < PARALLEL_MIN_SIZE or N_THREADS == 1:
+    if n < PARALLEL_MIN_SIZE or not steps_may_split():
         function(*arguments, 0, n)
         return
     part = math.ceil(n / N_THREADS)
