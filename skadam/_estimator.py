@@ -400,38 +400,15 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         params = self._params[np.newaxis]
         return network.forward(network.workspace(params, None, X.shape[0]), X)[0]
 
-    # ---------------------------------------------------------- history, as sklearn's
-    @property
-    def n_iter_(self):
-        return self._history.n_iter
-
-    @property
-    def t_(self):
-        return self._history.n_samples_seen
-
-    @property
-    def loss_curve_(self):
-        return self._history.losses
-
-    @property
-    def best_loss_(self):
-        return self._history.best_loss
-
-    @property
-    def validation_scores_(self):
-        return self._history.validation_scores
-
-    @property
-    def best_validation_score_(self):
-        return self._history.best_validation_score
-
-    @property
-    def patience_exhausted_(self):
-        return self._history.patience_exhausted
-
-    @property
-    def _best_params(self):
-        return self._history.best_params
+    # The history's entries, under scikit-learn's names (documented on each estimator).
+    n_iter_ = property(lambda self: self._history.n_iter)
+    t_ = property(lambda self: self._history.n_samples_seen)
+    loss_curve_ = property(lambda self: self._history.losses)
+    best_loss_ = property(lambda self: self._history.best_loss)
+    validation_scores_ = property(lambda self: self._history.validation_scores)
+    best_validation_score_ = property(lambda self: self._history.best_validation_score)
+    patience_exhausted_ = property(lambda self: self._history.patience_exhausted)
+    _best_params = property(lambda self: self._history.best_params)
 
 
 def fit_together(estimators, X, y, sample_weight=None):
@@ -476,16 +453,36 @@ def fit_together(estimators, X, y, sample_weight=None):
     >>> bool(np.array_equal(fitted[1].coef_, alone.coef_))
     True
     """
+    _with_callbacks_of(estimators[0], list(estimators[1:]),
+                       lambda: _fit_together(estimators, X, y, sample_weight))
+    return estimators
+
+
+def _fit_together(estimators, X, y, sample_weight):
     leader, *followers = estimators
     fit = leader._prepare_fit(X, y, sample_weight, None, None, None, incremental=False,
                               classes=None)
     for estimator in followers:
         estimator._validate_params()
         estimator._follow(leader)
+    # Each run reports its epochs to its own estimator's callbacks, as a fit alone does.
+    callbacks = [EpochCallbacks(estimator, estimator.max_iter, X, y, sample_weight)
+                 for estimator in estimators]
     with InterruptGuard() as interrupt:
-        train([estimator._run() for estimator in estimators], fit, leader.max_iter,
-              incremental=False, interrupt=interrupt)
-    return estimators
+        train([estimator._run(hooks) for estimator, hooks in zip(estimators, callbacks,
+                                                                  strict=True)],
+              fit, leader.max_iter, incremental=False, interrupt=interrupt)
+    for hooks in callbacks:
+        hooks.fit_ends()
+
+
+@with_callbacks
+def _with_callbacks_of(estimator, others, body):
+    """Run ``body`` with the callbacks of every estimator of ``[estimator, *others]`` set
+    up and, whatever happens, torn down, as each one's own ``fit`` would."""
+    if others:
+        return _with_callbacks_of(others[0], others[1:], body)
+    return body()
 
 
 def _same_kind_of_state(previous, state):

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from _interrupts import SigintAfter
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 
@@ -47,33 +48,10 @@ def _state(model):
             pickle.dumps(model._random_state.get_state()))
 
 
-class _SigintAfter:
-    """A callback that sends this process Ctrl-C at the end of epoch ``n`` (``times`` times)."""
-
-    def __init__(self, n, times=1):
-        self.n, self.times = n, times
-
-    def setup(self, estimator, context):
-        self.epochs = 0
-
-    def teardown(self, estimator, context):
-        pass
-
-    def on_fit_task_begin(self, estimator, context, **hook_arguments):
-        pass
-
-    def on_fit_task_end(self, estimator, context, **hook_arguments):
-        if context.task_name == "epoch":
-            self.epochs += 1
-            if self.epochs == self.n:
-                for _ in range(self.times):
-                    signal.raise_signal(signal.SIGINT)
-
-
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
 def test_ctrl_c_keeps_the_last_completed_step(estimator, binary, regression):
     X, y = _data(estimator, binary, regression)
-    model = clone(estimator).set_params(max_iter=50).set_callbacks(_SigintAfter(2))
+    model = clone(estimator).set_params(max_iter=50).set_callbacks(SigintAfter(2))
     with pytest.raises(KeyboardInterrupt, match="last completed minibatch step"):
         model.fit(X, y)
     # The interrupt arrived after epoch 2 and stopped training before the next step:
@@ -94,7 +72,7 @@ def test_a_second_ctrl_c_stops_at_once_and_restores_the_model(binary):
     X, y = binary
     model = LogisticRegression(max_iter=3, random_state=0, warm_start=True).fit(X, y)
     before = _state(model)
-    model.set_callbacks(_SigintAfter(1, times=2))
+    model.set_callbacks(SigintAfter(1, times=2))
     with pytest.raises(KeyboardInterrupt) as raised:
         model.fit(X, y)
     assert "last completed" not in str(raised.value)

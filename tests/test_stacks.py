@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _interrupts import SigintAfter
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
@@ -143,3 +144,38 @@ def test_a_diverging_run_stops_alone_and_the_others_go_on(early_stopping, regres
     assert together[1].n_iter_ == 0
     assert together[1].optimizer_state_.t == 0
     assert together[0].n_iter_ == together[2].n_iter_ == 6
+
+
+class _SignSGD(SGD):
+    """An optimizer written against the one-buffer protocol only (``update``)."""
+
+    def update(self, params, grad, state, learning_rate):
+        params -= learning_rate * np.sign(grad)
+
+
+def test_an_optimizer_with_only_a_one_buffer_step_trains_in_a_stack(binary):
+    # The stack steps it row by row through its own update, each row as alone.
+    X, y = binary
+    grid = [{"solver": _SignSGD(learning_rate=rate)} for rate in (0.01, 0.003, 0.03)]
+    base = MLPClassifier(hidden_layer_sizes=(6,), max_iter=4, random_state=0)
+    _assert_same_fit(*_fit_both(base, grid, X, y))
+
+
+def test_ctrl_c_leaves_every_run_of_a_stack_at_its_last_completed_step(binary):
+    X, y = binary
+    together = [LogisticRegression(solver=Adam(learning_rate=rate), max_iter=50,
+                                   random_state=0) for rate in (0.1, 0.01, 0.001)]
+    together[1].set_callbacks(SigintAfter(2))
+    with pytest.raises(KeyboardInterrupt):
+        fit_together(together, X, y)
+    for model, rate in zip(together, (0.1, 0.01, 0.001), strict=True):
+        assert model.n_iter_ == 2
+        # Whole epochs only: each run stopped at the minibatch boundary after epoch 2.
+        assert model.optimizer_state_.t == 2 * 2
+        alone = LogisticRegression(solver=Adam(learning_rate=rate), max_iter=2,
+                                   random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            alone.fit(X, y)
+        np.testing.assert_array_equal(model._params, alone._params)
+        assert model._params.base is None
