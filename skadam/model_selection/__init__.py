@@ -1,5 +1,5 @@
-"""Model selection for skadam estimators: a grid search that batches optimizer settings."""
+"""Model selection for skadam estimators: searches that batch optimizer settings."""
 
-from ._search import BatchedGridSearchCV
+from ._search import BatchedGridSearchCV, BatchedRandomizedSearchCV
 
-__all__ = ["BatchedGridSearchCV"]
+__all__ = ["BatchedGridSearchCV", "BatchedRandomizedSearchCV"]

@@ -1,22 +1,30 @@
-"""Which grid points can train together, and the fit and scoring of one group on one fold.
+"""Which candidates can train together, and the fit and scoring of one group on one fold.
 
-Grid points train together when their estimators are skadam models (bare, or the last
-step of a Pipeline) that differ only in ``alpha`` and in the hyperparameters of one
-optimizer class with one set of buffers. Anything else is fitted alone, exactly as
-GridSearchCV fits it.
+Candidates train together when their estimators are skadam models (bare, or the last
+step of a Pipeline) with valid parameters that differ only in ``alpha`` and in the
+hyperparameters of one optimizer class with one set of buffers. Anything else is fitted
+alone, exactly as GridSearchCV fits it.
 """
 
 import time
+from contextlib import ExitStack
+from traceback import format_exc
 
 import joblib
 from sklearn.base import clone
-from sklearn.model_selection._validation import _fit_and_score, _score
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
-from sklearn.utils.metaestimators import _safe_split
-from sklearn.utils.validation import _check_method_params
 
 from .._estimator import BaseAdamEstimator, fit_together
+from ..optim import Optimizer
+from ._sklearn_compat import (
+    _check_method_params,
+    _fit_and_score,
+    _safe_split,
+    _score,
+    multimetric_scorers,
+    validate_params,
+)
 
 # The model's own parameters that may differ within a group; every parameter of the
 # solver may, as long as its class and buffers are the same.
@@ -58,22 +66,32 @@ def group_candidates(base_estimator, candidates, fit_params):
 
 
 def _batching_key(base_estimator, parameters, fit_params):
-    """What must be equal for two grid points to train together; None if never batched."""
+    """What must be equal for two candidates to train together; None if never batched.
+
+    A candidate whose parameters are invalid gets None: its fit would fail, and it must
+    fail alone, as ``_fit_and_score`` reports it, not take the rest of a group with it.
+    """
     try:
         estimator = clone(base_estimator).set_params(**clone(parameters, safe=False))
-        prefix, model = _split_model(estimator)
-        if not isinstance(model, BaseAdamEstimator) or _sample_weight_key(
-                estimator, fit_params) is False:
-            return None
-        model._validate_params()
+    except (ValueError, TypeError):
+        return None  # an unknown parameter: _fit_and_score raises it as GridSearchCV does
+    prefix, model = _split_model(estimator)
+    if not isinstance(model, BaseAdamEstimator) or _sample_weight_key(
+            estimator, fit_params) is False:
+        return None
+    try:
+        # The checks a fit makes of the parameters that may differ within a group
+        # (InvalidParameterError is a ValueError).
+        validate_params(model)
         solver = model._resolve_solver()
-        buffers = solver.buffer_names()
-    except Exception:
-        # Whatever fails here fails in the fit as well, where error_score handles it.
+        if not isinstance(solver, Optimizer):
+            return None  # only the Optimizer protocol steps a stack of runs
+        solver._validate_hyperparameters()
+    except (ValueError, TypeError):
         return None
     fixed = {name: value for name, value in model.get_params(deep=False).items()
              if name not in BATCHABLE_MODEL_PARAMS}
-    return joblib.hash((prefix, type(model), fixed, type(solver), buffers))
+    return joblib.hash((prefix, type(model), fixed, type(solver), solver.buffer_names()))
 
 
 def _split_model(estimator):
@@ -95,15 +113,17 @@ def _sample_weight_key(estimator, fit_params):
 def evaluate_group(base_estimator, X, y, candidates, *, train, test, scorer, fit_params,
                    score_params, return_train_score, error_score, verbose, caller=None,
                    contexts=None):
-    """Fit and score the grid points of one group on one fold, together when possible.
+    """Fit and score the candidates of one group on one fold, together if several.
 
-    Returns one result per candidate, in the format of sklearn's ``_fit_and_score``
-    (with times and test sample counts), in the order of ``candidates``. A group that
-    cannot train together (one point, or a failure of the batched fit) is fitted point
-    by point by ``_fit_and_score`` itself, so errors surface as in GridSearchCV.
-    ``contexts`` are the callback tasks of the candidates on this fold (``caller`` the
-    search): points fitted alone report their epochs through them, a group trained
-    together reports each point's task as it begins and ends.
+    Returns one result per candidate, in the format of scikit-learn's ``_fit_and_score``
+    (with times and test sample counts), in the order of ``candidates``. A single
+    candidate is fitted by ``_fit_and_score`` itself. Several train as one stack, each
+    as it would alone, so an error of that fit is the error each would meet alone: every
+    candidate records it as ``_fit_and_score`` records a failed fit (its traceback as
+    ``fit_error``, ``error_score`` as its scores), or it propagates if
+    ``error_score="raise"``. ``contexts`` are the callback tasks of the candidates on
+    this fold (``caller`` the search): each begins and ends around the fit, as in
+    ``_fit_and_score``.
 
     Examples
     --------
@@ -123,38 +143,25 @@ def evaluate_group(base_estimator, X, y, candidates, *, train, test, scorer, fit
     [0.96, 0.92]
     """
     contexts = contexts or [None] * len(candidates)
-    if len(candidates) > 1:
-        for context in contexts:
-            if context is not None:
-                context.call_on_fit_task_begin(estimator=caller)
-        try:
-            results = _evaluate_together(
-                base_estimator, X, y, candidates, train=train, test=test, scorer=scorer,
-                fit_params=fit_params, score_params=score_params,
-                return_train_score=return_train_score, error_score=error_score,
-            )
-        except Exception:
-            results = None  # fitted alone below, where each error is handled as usual
-        for context in contexts:
-            if context is not None:
-                context.call_on_fit_task_end(estimator=caller)
-        if results is not None:
-            return results
-        contexts = [None] * len(candidates)  # each task has begun and ended once
-    return [
-        _fit_and_score(
+    if len(candidates) == 1:
+        return [_fit_and_score(
             clone(base_estimator), X, y, scorer=scorer, train=train, test=test,
-            verbose=verbose, parameters=parameters, fit_params=fit_params,
+            verbose=verbose, parameters=candidates[0], fit_params=fit_params,
             score_params=score_params, return_train_score=return_train_score,
             return_n_test_samples=True, return_times=True, error_score=error_score,
-            caller=caller, callback_ctx=context,
-        )
-        for parameters, context in zip(candidates, contexts, strict=True)
-    ]
+            caller=caller, callback_ctx=contexts[0],
+        )]
+    return _evaluate_together(
+        base_estimator, X, y, candidates, train=train, test=test, scorer=scorer,
+        fit_params=fit_params, score_params=score_params,
+        return_train_score=return_train_score, error_score=error_score, caller=caller,
+        contexts=contexts,
+    )
 
 
 def _evaluate_together(base_estimator, X, y, candidates, *, train, test, scorer,
-                       fit_params, score_params, return_train_score, error_score):
+                       fit_params, score_params, return_train_score, error_score, caller,
+                       contexts):
     estimators = [clone(base_estimator).set_params(**clone(parameters, safe=False))
                   for parameters in candidates]
     fit_params = _check_method_params(X, params=fit_params or {}, indices=train)
@@ -165,14 +172,63 @@ def _evaluate_together(base_estimator, X, y, candidates, *, train, test, scorer,
     X_test, y_test = _safe_split(estimators[0], X, y, test, train)
     sample_weight_key = _sample_weight_key(estimators[0], fit_params)
     sample_weight = fit_params[sample_weight_key] if sample_weight_key else None
+    task_data = {"X": X_train, "y": y_train,
+                 "metadata": None if sample_weight is None else {"sample_weight": sample_weight}}
+    tasks = [(estimator, context) for estimator, context in zip(estimators, contexts,
+                                                                  strict=True)
+             if context is not None]
 
+    # _fit_and_score's shape, for K candidates at once: whatever a fit raises is
+    # recorded as a failure of every candidate (or raised), the scores of a good fit are
+    # computed, and each task ends after either.
     start = time.time()
+    try:
+        with ExitStack() as propagated:
+            for estimator, context in tasks:
+                propagated.enter_context(context.propagate_callback_context(estimator))
+                context.call_on_fit_task_begin(estimator=caller, **task_data)
+            _fit_group(estimators, X_train, y_train, sample_weight)
+    except Exception:
+        if error_score == "raise":
+            raise
+        fit_error = format_exc()
+        fit_time = (time.time() - start) / len(estimators)
+        scorers = multimetric_scorers(scorer)
+        failed = error_score if scorers is None else dict.fromkeys(scorers, error_score)
+        results = [{"fit_error": fit_error, "test_scores": _copy(failed), "fit_time": fit_time,
+                    "score_time": 0.0} for _ in estimators]
+        if return_train_score:
+            for result in results:
+                result["train_scores"] = _copy(failed)
+    else:
+        fit_time = (time.time() - start) / len(estimators)
+        results = []
+        for estimator in estimators:
+            start = time.time()
+            result = {"fit_error": None, "fit_time": fit_time}
+            result["test_scores"] = _score(estimator, X_test, y_test, scorer,
+                                           score_params_test, error_score)
+            result["score_time"] = time.time() - start
+            if return_train_score:
+                result["train_scores"] = _score(estimator, X_train, y_train, scorer,
+                                                score_params_train, error_score)
+            results.append(result)
+    finally:
+        for _, context in tasks:
+            context.call_on_fit_task_end(estimator=caller, **task_data)
+    n_test_samples = X_test.shape[0] if hasattr(X_test, "shape") else len(X_test)
+    for result in results:
+        result["n_test_samples"] = n_test_samples
+    return results
+
+
+def _fit_group(estimators, X, y, sample_weight):
+    """Fit a group's estimators as their own ``fit`` would, their models as one stack."""
     prefix, _ = _split_model(estimators[0])
-    X_model = X_train
     if prefix:
         # The transformers are the same for the whole group: fitted once, shared.
         transformers = Pipeline(prefix)
-        X_model = transformers.fit_transform(X_train, y_train)
+        X = transformers.fit_transform(X, y)
         for estimator in estimators:
             estimator.steps[:-1] = transformers.steps
     models = [_split_model(estimator)[1] for estimator in estimators]
@@ -181,22 +237,8 @@ def _evaluate_together(base_estimator, X, y, candidates, *, train, test, scorer,
         seed = check_random_state(None).randint(2**31 - 1)
         for model in models:
             model.random_state = seed
-    fit_together(models, X_model, y_train, sample_weight)
-    fit_time = (time.time() - start) / len(models)
+    fit_together(models, X, y, sample_weight)
 
-    results = []
-    for estimator in estimators:
-        start = time.time()
-        result = {
-            "fit_error": None,
-            "test_scores": _score(estimator, X_test, y_test, scorer, score_params_test,
-                                  error_score),
-            "n_test_samples": len(test),
-        }
-        if return_train_score:
-            result["train_scores"] = _score(estimator, X_train, y_train, scorer,
-                                            score_params_train, error_score)
-        result["fit_time"] = fit_time
-        result["score_time"] = time.time() - start
-        results.append(result)
-    return results
+
+def _copy(scores):
+    return dict(scores) if isinstance(scores, dict) else scores

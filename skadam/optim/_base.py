@@ -216,11 +216,7 @@ class Optimizer(BaseEstimator):
         array([0., 0.], dtype=float32)
         """
         caller = type(self).__name__
-        self._validate_params()
-        self._check_hyperparameters()
-        schedule = self.learning_rate
-        if isinstance(schedule, BaseEstimator) and hasattr(schedule, "_validate_params"):
-            schedule._validate_params()
+        self._validate_hyperparameters()
         _check_params(params, caller)
         if n_decayed is not None and not 0 <= n_decayed <= params.shape[0]:
             raise ValueError(
@@ -320,6 +316,18 @@ class Optimizer(BaseEstimator):
 
     def _check_hyperparameters(self):
         """Checks that involve several hyperparameters; ranges go in _parameter_constraints."""
+
+    def _validate_hyperparameters(self):
+        """Every check of the hyperparameters a run makes when it starts (``init_state``).
+
+        A batched search makes them too, before it groups runs: an invalid optimizer must
+        fail alone, not in a stack with valid ones.
+        """
+        self._validate_params()
+        self._check_hyperparameters()
+        schedule = self.learning_rate
+        if isinstance(schedule, BaseEstimator) and hasattr(schedule, "_validate_params"):
+            schedule._validate_params()
 
     def _learning_rate_at(self, t):
         learning_rate = self.learning_rate
