@@ -20,6 +20,7 @@ import time
 import warnings
 
 import numpy as np
+from pandas.api.types import is_numeric_dtype
 from sklearn.compose import make_column_selector, make_column_transformer
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.impute import SimpleImputer
@@ -78,7 +79,7 @@ def _categoricals_as_category(X):
     # HistGradientBoosting reads categorical columns from the pandas category dtype.
     X = X.copy()
     for column in X.columns:
-        if not np.issubdtype(X[column].dtype, np.number):
+        if not is_numeric_dtype(X[column]) and X[column].dtype != "category":
             X[column] = X[column].astype("category")
     return X
 
