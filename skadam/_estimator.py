@@ -18,10 +18,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._callbacks import EpochCallbacks
+from ._data import TrainingData, Validation
 from ._history import History
 from ._interrupt import InterruptGuard, TrainingInterrupted
 from ._layout import ParameterLayout
-from ._loop import EpochCallbacks, Fit, Run, TrainingData, Validation, train
+from ._loop import Fit, Run, train
 from ._model import Network
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
 

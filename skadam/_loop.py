@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
+from ._data import shuffled_blocks
 from ._interrupt import NoGuard, TrainingInterrupted
 from ._kernels import add_scaled, all_finite
 from ._threads import N_THREADS, cores_taken, thread_pool
@@ -28,44 +29,6 @@ from ._warnings import warn
 from .optim._stacked import StackedStates, step_rows
 
 NO_GUARD = NoGuard()
-
-
-class TrainingData:
-    """Encoded training data of one call: ``X``, the targets ``Y`` the loss takes, weights.
-
-    ``sample_weight`` is rescaled to mean one (or is None for unit weights), so that the
-    gradient of a batch of ``m`` rows, ``sum(weight * grad_loss) / m``, is an unbiased
-    estimate of the gradient of the weighted mean loss whatever the batch size.
-    """
-
-    def __init__(self, X, Y, sample_weight):
-        self.X, self.Y = X, Y
-        if sample_weight is not None:
-            sample_weight = sample_weight / np.mean(sample_weight)
-        self.sample_weight = sample_weight
-        self.n_samples = X.shape[0]
-
-
-class Validation:
-    """What early stopping monitors: a held-out set and how to score a model on it.
-
-    Scores are higher-is-better: the negative weighted mean validation loss for
-    ``scoring="loss"``, otherwise the scorer's value on the original targets.
-    """
-
-    def __init__(self, X, y, Y, sample_weight, scorer):
-        self.X, self.y, self.Y = X, y, Y
-        self.sample_weight = sample_weight
-        self.scorer = scorer
-
-    def scores(self, runs, network, loss, params):
-        """The score of each run, whose parameters are the rows of ``params``."""
-        if self.scorer is None:
-            work = network.workspace(params, None, self.X.shape[0])
-            losses = loss.per_sample(network.forward(work, self.X), self.Y)
-            return [-float(np.average(row, weights=self.sample_weight)) for row in losses]
-        weights = {} if self.sample_weight is None else {"sample_weight": self.sample_weight}
-        return [float(self.scorer(run.estimator, self.X, self.y, **weights)) for run in runs]
 
 
 class Run:
@@ -268,7 +231,7 @@ def _run_epoch(parts, fit, interrupt):
         part.totals.fill(0.0)
     rows_done = 0
     pool = thread_pool() if len(parts) > 1 else None
-    for block in _shuffled_blocks(fit.data, fit.batch_size, fit.rng):
+    for block in shuffled_blocks(fit.data, fit.batch_size, fit.rng):
         rows_done += block[0].shape[0]
         last_block = rows_done == fit.data.n_samples
         arguments = (fit, block, last_block, interrupt)
@@ -527,111 +490,3 @@ def epoch_objective(run, epoch_loss):
         with np.errstate(over="ignore"):
             epoch_loss += 0.5 * run.alpha * float(np.dot(weights, weights))
     return float(epoch_loss)
-
-
-# Rows gathered at a time when shuffling: about 512 KiB, so the gathered block is still in
-# cache when its batches are read, and the epoch needs no second copy of the data.
-_BLOCK_BYTES = 2**19
-
-
-def _shuffled_blocks(data, batch_size, rng):
-    """Yield ``(X, Y, weight)`` blocks of whole batches, in a new random order per epoch.
-
-    One permutation per epoch decides the order; rows are gathered block by block into
-    two reused buffers, the next block by a worker thread while the current one is
-    trained on. That costs one copy of the data per epoch, like a permuted copy would,
-    without allocating one, and hides most of the gather's memory latency.
-    """
-    X, Y, weight = data.X, data.Y, data.sample_weight
-    if rng is None:
-        yield X, Y, weight
-        return
-    # The permutation rng.permutation(n) would give, in half the memory for n < 2**31.
-    order = np.arange(data.n_samples, dtype=np.int32 if data.n_samples < 2**31 else np.intp)
-    rng.shuffle(order)
-    row_bytes = max(1, X.shape[1] * X.dtype.itemsize)
-    block = min(data.n_samples, batch_size * max(1, _BLOCK_BYTES // (batch_size * row_bytes)))
-    dense = not sp.issparse(X)
-    buffers = [
-        (np.empty((block, X.shape[1]), X.dtype) if dense else None,
-         np.empty((block, *Y.shape[1:]), Y.dtype),
-         None if weight is None else np.empty(block, weight.dtype))
-        for _ in range(2)
-    ]
-
-    def gather(start, buffer):
-        rows = order[start:start + block]
-        n = rows.shape[0]
-        X_buffer, Y_buffer, w_buffer = buffer
-        # mode="clip" (the rows are a permutation, always in range): with the default
-        # mode="raise", take fills a temporary copy of `out` and copies it over.
-        X_part = np.take(X, rows, axis=0, out=X_buffer[:n], mode="clip") if dense else X[rows]
-        np.take(Y, rows, axis=0, out=Y_buffer[:n], mode="clip")
-        if w_buffer is not None:
-            np.take(weight, rows, out=w_buffer[:n], mode="clip")
-        return X_part, Y_buffer[:n], None if w_buffer is None else w_buffer[:n]
-
-    pool = thread_pool()
-    starts = range(0, data.n_samples, block)
-    pending = gather(starts[0], buffers[0])
-    for index in range(len(starts)):
-        current = pending if index == 0 else pending.result()
-        if index + 1 < len(starts):
-            args = (starts[index + 1], buffers[(index + 1) % 2])
-            # The other buffer is free: the block it held was trained on last time round.
-            pending = pool.submit(gather, *args) if pool else _Done(gather(*args))
-        yield current
-
-
-class _Done:
-    """A finished result with the interface of a future, for single-core machines."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def result(self):
-        return self.value
-
-
-class EpochCallbacks:
-    """scikit-learn's callback hooks for one fit: the fit a task, each epoch a subtask.
-
-    Parameters
-    ----------
-    estimator : BaseAdamEstimator
-        The estimator being fitted; its callbacks (``set_callbacks``, or propagated by a
-        meta-estimator) are set up here.
-    n_epochs : int
-        The most epochs this call may run.
-    X, y, sample_weight : array-like
-        The call's data, passed on to the hooks.
-    """
-
-    def __init__(self, estimator, n_epochs, X, y, sample_weight):
-        self.estimator = estimator
-        self.data = {"X": X, "y": y,
-                     "metadata": None if sample_weight is None else
-                     {"sample_weight": sample_weight}}
-        self.context = estimator._init_callback_context(max_subtasks=n_epochs)
-        self.context.call_on_fit_task_begin(estimator=estimator, **self.data)
-        self.epoch = None
-
-    def epoch_begins(self):
-        """Open the next epoch's subtask."""
-        self.epoch = self.context.subcontext(task_name="epoch")
-        self.epoch.call_on_fit_task_begin(estimator=self.estimator, **self.data)
-
-    def epoch_ends(self, params):
-        """Close the epoch's subtask; return True if a callback asks to stop training."""
-        stop = self.epoch.call_on_fit_task_end(
-            estimator=self.estimator, **self.data,
-            # A model that predicts with the weights of this epoch's end.
-            reconstruction_attributes=lambda: {"_params": params.copy()},
-        )
-        self.epoch = None
-        return stop
-
-    def fit_ends(self):
-        """Close the fit's task."""
-        self.context.call_on_fit_task_end(estimator=self.estimator, **self.data,
-                                          reconstruction_attributes={})

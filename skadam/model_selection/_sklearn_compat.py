@@ -18,7 +18,7 @@ and optimizers import a few themselves, listed in ``USED_ELSEWHERE`` so that
 ``_estimator.py``, ``linear_model.py``, ``neural_network.py`` and ``optim/``) and
 ``sklearn.utils.validation._check_sample_weight`` (``_estimator.py``). They also call
 ``BaseEstimator._validate_params`` (``_estimator.py``, ``optim/_base.py``) and
-``CallbackSupportMixin._init_callback_context`` (``_loop.py``), checked with the searches'
+``CallbackSupportMixin._init_callback_context`` (``_callbacks.py``), checked with the searches'
 names; and ``_estimator.py`` names two attributes scikit-learn's callbacks keep on an
 estimator during a fit (``_callback_fit_ctx``, ``_skl_callbacks_to_teardown``), which no
 signature shows: ``tests/test_callbacks.py`` covers them.
