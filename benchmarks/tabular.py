@@ -1,6 +1,6 @@
 """Model quality on real tabular data: skadam's models beside scikit-learn's, at defaults.
 
-Usage: python benchmarks/tabular.py [--only NAME ...] [--quick]
+Usage: python benchmarks/tabular.py [--only NAME ...] [--quick] [--ablation]
 
 For every data set of ``tabular_data.DATASETS`` (real data that install offline): one
 75/25 split (random_state=0), every model at its defaults, each in the pipeline a user
@@ -11,6 +11,11 @@ natively and needs no scaling. Binary classification is scored by ROC AUC, regre
 R². Prints one row per data set with each model's score and fit time, then the summary:
 skadam's MLP against HistGradientBoosting, against skadam's linear model and against
 scikit-learn's MLP (mean difference, wins), and the total fit times.
+
+``--ablation`` then trains skadam's MLP once more per option of ``ABLATION`` (each one
+change to the defaults) and prints, per option, its mean difference to the default MLP
+and to HistGradientBoosting, its wins over the default, and its total fit time: the
+measurement an option needs before it becomes a default.
 """
 
 import argparse
@@ -49,6 +54,22 @@ MODELS = {
 }
 
 
+# One change to skadam's MLP defaults each; "classifier" options apply to classifiers only.
+ABLATION = {
+    "activation=leaky_relu": {"activation": "leaky_relu"},
+    "activation=selu": {"activation": "selu"},
+    "activation=tanh": {"activation": "tanh"},
+    "label_smoothing=0.1 (classifier)": {"label_smoothing": 0.1},
+    "beta_2=0.95": {"solver__beta_2": 0.95},
+    "solver=adamw": {"solver": "adamw"},
+    "learning_rate=3e-3": {"solver__learning_rate": 3e-3},
+    "alpha=0": {"alpha": 0.0},
+    "alpha=1e-2": {"alpha": 1e-2},
+    "early_stopping=True": {"early_stopping": True},
+    "hidden_layer_sizes=(256, 256)": {"hidden_layer_sizes": (256, 256)},
+}
+
+
 def _preprocessing():
     numeric = make_pipeline(SimpleImputer(strategy="median", add_indicator=True),
                             StandardScaler())
@@ -69,6 +90,13 @@ def _model(name, task):
     return make_pipeline(_preprocessing(), cls(**kwargs))
 
 
+def _fit_and_score(model, X_train, X_test, y_train, y_test, task):
+    start = time.perf_counter()
+    model.fit(X_train, y_train)
+    seconds = time.perf_counter() - start
+    return _score(model, X_test, y_test, task), seconds
+
+
 def _score(model, X, y, task):
     if task == "binary":
         return roc_auc_score(y, model.predict_proba(X)[:, 1])
@@ -84,11 +112,25 @@ def _categoricals_as_category(X):
     return X
 
 
+def _splits(names, quick):
+    for dataset in names:
+        X, y, task = tabular_data.load(dataset)
+        if quick and len(y) > 3000:
+            keep = np.random.default_rng(0).choice(len(y), 3000, replace=False)
+            X, y = X.iloc[keep], y[keep]
+        stratify = y if task == "binary" else None
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=0.25, random_state=0, stratify=stratify)
+        yield dataset, task, len(y), (X_train, X_test, y_train, y_test)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", help="data set names")
     parser.add_argument("--quick", action="store_true", help="at most 3,000 rows a set")
+    parser.add_argument("--ablation", action="store_true",
+                        help="also each option of ABLATION on skadam's MLP")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     names = args.only or tabular_data.DATASETS
@@ -96,28 +138,19 @@ def main():
     times = {name: 0.0 for name in MODELS}
     print(f"{'data set':<22} {'task':<10} {'rows':>6}  " +
           "  ".join(f"{name:>21}" for name in MODELS))
-    for dataset in names:
-        X, y, task = tabular_data.load(dataset)
-        if args.quick and len(y) > 3000:
-            keep = np.random.default_rng(0).choice(len(y), 3000, replace=False)
-            X, y = X.iloc[keep], y[keep]
-        stratify = y if task == "binary" else None
-        X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=0.25, random_state=0, stratify=stratify)
+    for dataset, task, n_rows, (X_train, X_test, y_train, y_test) in _splits(
+            names, args.quick):
         cells = []
         for name in MODELS:
-            model = _model(name, task)
             frames = (X_train, X_test)
             if name == "HistGradientBoosting":
                 frames = tuple(_categoricals_as_category(frame) for frame in frames)
-            start = time.perf_counter()
-            model.fit(frames[0], y_train)
-            seconds = time.perf_counter() - start
+            score, seconds = _fit_and_score(_model(name, task), frames[0], frames[1],
+                                            y_train, y_test, task)
             times[name] += seconds
-            score = _score(model, frames[1], y_test, task)
             scores[name].append(score)
             cells.append(f"{score:>8.4f} ({seconds:>7.2f} s)")
-        print(f"{dataset:<22} {task:<10} {len(y):>6}  " + "  ".join(f"{c:>21}" for c in cells))
+        print(f"{dataset:<22} {task:<10} {n_rows:>6}  " + "  ".join(f"{c:>21}" for c in cells))
 
     ours = np.array(scores["skadam MLP"])
     print()
@@ -127,6 +160,32 @@ def main():
               f"{int((difference >= 0).sum())} of {len(difference)}")
     print("total fit time: " + ", ".join(f"{name} {seconds:.1f} s"
                                          for name, seconds in times.items()))
+    if args.ablation:
+        _ablation(names, args.quick, ours, np.array(scores["HistGradientBoosting"]),
+                  times["skadam MLP"])
+
+
+def _ablation(names, quick, default_scores, boosting_scores, default_time):
+    print(f"\nAblation of skadam's MLP, one change at a time ({len(names)} data sets)")
+    print(f"{'option':<34} {'- default':>10} {'wins':>6} {'- HGB':>9} {'fit s':>7}")
+    print(f"{'(defaults)':<34} {0:>+10.4f} {'-':>6} "
+          f"{(default_scores - boosting_scores).mean():>+9.4f} {default_time:>7.1f}")
+    for option, parameters in ABLATION.items():
+        scores, seconds = [], 0.0
+        for _, task, _, split in _splits(names, quick):
+            model = _model("skadam MLP", task)
+            if task == "binary" or "label_smoothing" not in parameters:
+                step = model.steps[-1][0]
+                model.set_params(**{f"{step}__{key}": value
+                                    for key, value in parameters.items()})
+            score, elapsed = _fit_and_score(model, *split, task)
+            scores.append(score)
+            seconds += elapsed
+        scores = np.array(scores)
+        difference = scores - default_scores
+        print(f"{option:<34} {difference.mean():>+10.4f} "
+              f"{int((difference > 0).sum()):>3}/{len(scores):<2} "
+              f"{(scores - boosting_scores).mean():>+9.4f} {seconds:>7.1f}")
 
 
 if __name__ == "__main__":

@@ -53,9 +53,50 @@ def _tanh_backprop(A, delta, grad_b):
     np.sum(delta, axis=1, out=grad_b)
 
 
+# Leaky ReLU's slope below zero, as torch's and Keras's default.
+LEAKY_SLOPE = 0.01
+
+
+def _leaky_relu(Z, b):
+    Z += b[:, np.newaxis, :]
+    # max(z, s z) is z above zero and s z below for a slope s < 1; NaN passes.
+    np.maximum(Z, LEAKY_SLOPE * Z, out=Z)
+
+
+def _leaky_relu_backprop(A, delta, grad_b):
+    # The output has the input's sign, so it tells which slope applied.
+    delta[A <= 0] *= LEAKY_SLOPE
+    np.sum(delta, axis=1, out=grad_b)
+
+
+# SELU's constants (Klambauer et al., 2017): with them, activations of standardised
+# inputs keep mean 0 and variance 1 from layer to layer.
+SELU_SCALE = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+
+
+def _selu(Z, b):
+    Z += b[:, np.newaxis, :]
+    negative = np.minimum(Z, 0.0)
+    np.expm1(negative, out=negative)
+    negative *= SELU_SCALE * SELU_ALPHA
+    np.maximum(Z, 0.0, out=Z)
+    Z *= SELU_SCALE
+    Z += negative
+
+
+def _selu_backprop(A, delta, grad_b):
+    # Below zero the output is s a (e^z - 1), so the slope s a e^z is the output plus s a.
+    slope = np.where(A > 0, SELU_SCALE, A + SELU_SCALE * SELU_ALPHA)
+    delta *= slope
+    np.sum(delta, axis=1, out=grad_b)
+
+
 ACTIVATIONS = {
     "identity": (_identity, _identity_backprop),
     "logistic": (_logistic, _logistic_backprop),
     "tanh": (_tanh, _tanh_backprop),
     "relu": (bias_relu, relu_backprop),
+    "leaky_relu": (_leaky_relu, _leaky_relu_backprop),
+    "selu": (_selu, _selu_backprop),
 }

@@ -1,8 +1,11 @@
 """The heads of the estimators: classification and regression, targets in, predictions out."""
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.exceptions import DataConversionWarning
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
@@ -19,6 +22,11 @@ class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
     label.
     """
 
+    _parameter_constraints = {
+        **BaseAdamEstimator._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+    }
     _y_numeric = False
     _multilabel_allowed = False
     _DATA_ATTRIBUTES = (*BaseAdamEstimator._DATA_ATTRIBUTES, "classes_", "_multilabel")
@@ -183,8 +191,8 @@ class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
 
     def _make_loss(self, n_outputs):
         if self._multilabel or n_outputs == 1:
-            return BinaryLogLoss(n_outputs)
-        return MultinomialLogLoss(n_outputs)
+            return BinaryLogLoss(n_outputs, self.label_smoothing)
+        return MultinomialLogLoss(n_outputs, self.label_smoothing)
 
     def predict(self, X):
         """Predict class labels (or, for multilabel models, the 0/1 indicator matrix).

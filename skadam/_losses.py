@@ -20,9 +20,11 @@ class Loss:
 
     ``gradient`` writes the derivative of each sample's loss with respect to its raw
     output into ``out`` (an array distinct from ``raw``); ``per_sample`` returns the
-    loss of each sample; ``link`` maps raw outputs to predictions; ``baseline`` gives
-    the constant raw output that minimises the weighted loss, used as the initial
-    intercept of the output layer.
+    loss of each sample (the classifiers' label smoothing shapes what training
+    minimises, ``loss_and_gradient`` and ``gradient``, not this measured loss);
+    ``link`` maps raw outputs to predictions; ``baseline`` gives the constant raw output
+    that minimises the weighted loss, used as the initial intercept of the output
+    layer.
     """
 
     def __init__(self, n_outputs):
@@ -107,13 +109,28 @@ class HalfPoisson(Loss):
 
 
 class BinaryLogLoss(Loss):
-    """Log-loss of independent sigmoid outputs (binary or multilabel), averaged over them."""
+    """Log-loss of independent sigmoid outputs (binary or multilabel), averaged over them.
+
+    With ``label_smoothing`` ε, training (:meth:`loss_and_gradient`) aims at the targets
+    ``(1 - ε) y + ε / 2`` rather than 0 and 1; :meth:`per_sample` stays the log-loss of
+    the true labels, what validation measures.
+    """
+
+    def __init__(self, n_outputs, label_smoothing=0.0):
+        super().__init__(n_outputs)
+        self.label_smoothing = label_smoothing
 
     def per_sample(self, raw, Y):
         raw = np.ascontiguousarray(raw)
-        return self.loss_and_gradient(raw, Y, np.empty_like(raw))
+        return self._cross_entropy(raw, Y, np.empty_like(raw))
 
     def loss_and_gradient(self, raw, Y, out):
+        if self.label_smoothing:
+            Y = np.asarray(Y, dtype=raw.dtype) * (1 - self.label_smoothing) + (
+                0.5 * self.label_smoothing)
+        return self._cross_entropy(raw, Y, out)
+
+    def _cross_entropy(self, raw, Y, out):
         # One fused compiled loop: softplus, sigmoid and the mean over outputs from one
         # exponential per entry, instead of half a dozen NumPy passes per batch.
         losses = np.empty(raw.shape[:-1], dtype=raw.dtype)
@@ -137,13 +154,35 @@ class MultinomialLogLoss(Loss):
 
     Its targets are the integer class codes, shape (n_samples,), rather than a one-hot
     matrix: the loss picks one entry per row, and the data need no n_classes-fold copy.
+    With ``label_smoothing`` ε, training (:meth:`loss_and_gradient`) aims at the
+    distribution ``(1 - ε) onehot(y) + ε / n_classes``: the loss gains
+    ``ε (raw[y] - mean(raw))`` and the gradient ``ε (onehot(y) - 1 / n_classes)``;
+    :meth:`per_sample` stays the cross-entropy of the true class.
     """
+
+    def __init__(self, n_outputs, label_smoothing=0.0):
+        super().__init__(n_outputs)
+        self.label_smoothing = label_smoothing
 
     def per_sample(self, raw, Y):
         raw = np.ascontiguousarray(raw)
-        return self.loss_and_gradient(raw, Y, np.empty_like(raw))
+        return self._cross_entropy(raw, Y, np.empty_like(raw))
 
     def loss_and_gradient(self, raw, Y, out):
+        smoothing = self.label_smoothing
+        if not smoothing:
+            return self._cross_entropy(raw, Y, out)
+        codes = np.asarray(Y, dtype=np.int64)
+        rows = np.arange(codes.shape[0])
+        # Read before the kernel, which may write its gradient over raw.
+        shift = raw[..., rows, codes] - raw.mean(axis=-1)
+        losses = self._cross_entropy(raw, codes, out)
+        losses += smoothing * shift
+        out -= smoothing / self.n_outputs
+        out[..., rows, codes] += smoothing
+        return losses
+
+    def _cross_entropy(self, raw, Y, out):
         # One fused compiled loop per row: the max shift that keeps exp from overflowing,
         # one pass of exponentials for both the loss and the softmax. As NumPy calls on
         # a batch of a few hundred rows it costs several times the output layer's product.

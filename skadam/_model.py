@@ -26,9 +26,10 @@ class Network:
     ----------
     layout : ParameterLayout
         Shapes and offsets of each run's weights and intercepts.
-    activation : {"identity", "logistic", "tanh", "relu"}
-        Activation of the hidden layers; the output layer stays raw (the loss owns the
-        link from raw output to prediction).
+    activation : str
+        A key of ``skadam._activations.ACTIVATIONS``: the activation of the hidden
+        layers; the output layer stays raw (the loss owns the link from raw output to
+        prediction).
 
     Examples
     --------

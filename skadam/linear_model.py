@@ -145,6 +145,11 @@ class LogisticRegression(ClassifierBase):
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplying the sample weights; "balanced" weighs
         classes inversely to their frequency (not available to ``partial_fit``).
+    label_smoothing : float, default=0.0
+        Share ε of each target spread over the classes: training aims at
+        ``(1 - ε) onehot(y) + ε / n_classes`` (``(1 - ε) y + ε / 2`` per sigmoid output),
+        which keeps the outputs from growing without bound; ``scoring="loss"`` still
+        measures the log-loss of the true labels. In [0, 1).
     {training_parameters}
 
     Attributes
@@ -174,7 +179,6 @@ class LogisticRegression(ClassifierBase):
     _parameter_constraints = {
         **ClassifierBase._parameter_constraints,
         "fit_intercept": ["boolean"],
-        "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
     _default_learning_rate = _LINEAR_LEARNING_RATE
@@ -184,6 +188,7 @@ class LogisticRegression(ClassifierBase):
         *,
         fit_intercept=True,
         class_weight=None,
+        label_smoothing=0.0,
         solver="adam",
         alpha=3e-3,
         batch_size="auto",
@@ -200,6 +205,7 @@ class LogisticRegression(ClassifierBase):
     ):
         self.fit_intercept = fit_intercept
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size

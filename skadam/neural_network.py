@@ -52,8 +52,10 @@ class _NetworkMixin:
 
 _NETWORK_PARAMETERS = """hidden_layer_sizes : array-like of int, default=(100,)
         Width of each hidden layer.
-    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
-        Activation of the hidden layers."""
+    activation : {"identity", "logistic", "tanh", "relu", "leaky_relu", "selu"}, \
+default="relu"
+        Activation of the hidden layers: ``"leaky_relu"`` has slope 0.01 below zero,
+        ``"selu"`` is Klambauer et al.'s self-normalising unit."""
 
 _NETWORK_ATTRIBUTES = """coefs_ : list of ndarray
         Weight matrices, ``coefs_[i]`` of shape (fan_in, fan_out): views of the one
@@ -163,6 +165,11 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplying the sample weights; "balanced" weighs
         classes inversely to their frequency (not available to ``partial_fit``).
+    label_smoothing : float, default=0.0
+        Share ε of each target spread over the classes: training aims at
+        ``(1 - ε) onehot(y) + ε / n_classes`` (``(1 - ε) y + ε / 2`` per sigmoid output),
+        which keeps the outputs from growing without bound; ``scoring="loss"`` still
+        measures the log-loss of the true labels. In [0, 1).
     {training_parameters}
 
     Attributes
@@ -189,7 +196,6 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
     _parameter_constraints = {
         **ClassifierBase._parameter_constraints,
         **_NETWORK_CONSTRAINTS,
-        "class_weight": [dict, StrOptions({"balanced"}), None],
     }
     _multilabel_allowed = True
 
@@ -199,6 +205,7 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
         activation="relu",
         *,
         class_weight=None,
+        label_smoothing=0.0,
         solver="adam",
         alpha=1e-3,
         batch_size="auto",
@@ -216,6 +223,7 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size

@@ -3,6 +3,7 @@ pipelines and grid searches, and every optimizer with every estimator."""
 
 import copy
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from sklearn.datasets import (
     load_iris,
     load_wine,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import (
     GridSearchCV,
     RepeatedKFold,
@@ -249,3 +251,22 @@ def test_set_params_on_a_solver_given_by_name():
     assert model.solver.get_params() == AdamW(weight_decay=0.1).get_params()
     with pytest.raises(ValueError, match="beta_9"):
         MLPClassifier().set_params(solver__beta_9=0.5)
+
+
+@pytest.mark.parametrize("estimator", [LogisticRegression(max_iter=30),
+                                       MLPClassifier(hidden_layer_sizes=(16,), max_iter=60)],
+                         ids=lambda e: type(e).__name__)
+def test_label_smoothing_keeps_predicted_probabilities_away_from_0_and_1(estimator, digits):
+    # Trained towards (1 - e) onehot + e / 10, the classes' probabilities cannot all
+    # reach 1 or 0 on the training data; without smoothing they come much closer.
+    X, y, _, _ = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = clone(estimator).set_params(random_state=0).fit(X, y)
+        smoothed = clone(estimator).set_params(random_state=0, label_smoothing=0.2).fit(X, y)
+    top_plain = plain.predict_proba(X).max(axis=1)
+    top_smoothed = smoothed.predict_proba(X).max(axis=1)
+    assert np.median(top_smoothed) < np.median(top_plain)
+    # The optimum of the smoothed objective puts 1 - e + e / 10 = 0.82 on the true class.
+    assert np.median(top_smoothed) < 0.85
+    assert smoothed.score(X, y) > 0.85

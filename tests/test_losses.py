@@ -400,3 +400,32 @@ def test_a_stack_of_runs_gets_each_run_its_own_loss(name):
         alone = np.empty_like(raw)
         np.testing.assert_array_equal(losses[run], loss.loss_and_gradient(stack[run], Y, alone))
         np.testing.assert_array_equal(out[run], alone)
+
+
+@pytest.mark.parametrize("name", ["binary-1", "multilabel-3", "multinomial-3"])
+def test_label_smoothing_is_the_cross_entropy_of_the_smoothed_targets(name):
+    """Training aims at (1 - e) onehot + e / n_classes (per sigmoid: (1 - e) y + e / 2);
+    per_sample stays the loss of the true labels. Checked against the textbook
+    cross-entropy of the smoothed distribution and finite differences of it."""
+    case, smoothing = CASES[name], 0.2
+    raw, Y = case.data()
+    plain, smoothed = case.loss(), type(case.loss())(case.n_outputs, smoothing)
+    if name.startswith("multinomial"):
+        target = (1 - smoothing) * np.eye(case.n_outputs)[Y] + smoothing / case.n_outputs
+        log_proba = raw - np.log(np.exp(raw).sum(axis=1, keepdims=True))
+        expected = -(target * log_proba).sum(axis=1)
+    else:
+        target = (1 - smoothing) * Y + smoothing / 2
+        expected = (np.logaddexp(0, raw) - target * raw).mean(axis=1)
+    out = np.empty_like(raw)
+    losses = smoothed.loss_and_gradient(raw.copy(), Y, out)
+    np.testing.assert_allclose(losses, expected, rtol=1e-12)
+    np.testing.assert_array_equal(smoothed.per_sample(raw, Y), plain.per_sample(raw, Y))
+    fd = np.empty_like(raw)
+    for k in range(raw.shape[1]):
+        up, down = raw.copy(), raw.copy()
+        up[:, k] += STEP
+        down[:, k] -= STEP
+        fd[:, k] = (smoothed.loss_and_gradient(up, Y, np.empty_like(raw))
+                    - smoothed.loss_and_gradient(down, Y, np.empty_like(raw))) / (2 * STEP)
+    np.testing.assert_allclose(out, fd, rtol=1e-6, atol=1e-8)

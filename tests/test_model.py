@@ -27,7 +27,9 @@ ARCHITECTURES = {
     "linear": ((N_FEATURES, N_OUTPUTS), True),
     "linear-no-intercept": ((N_FEATURES, N_OUTPUTS), False),
 }
-ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
+ACTIVATIONS = ["identity", "logistic", "tanh", "relu", "leaky_relu", "selu"]
+# Activations whose slope jumps at zero: finite differences need pre-activations off it.
+KINKED = {"relu", "leaky_relu", "selu"}
 HUBER_DELTA = np.array([0.5, 1.2])
 LOSSES = {
     "squared": lambda: SquaredError(N_OUTPUTS),
@@ -60,6 +62,12 @@ def _reference_activation(name, Z):
         return np.vectorize(lambda z: 1.0 / (1.0 + math.exp(-z)))(Z)
     if name == "tanh":
         return np.tanh(Z)
+    if name == "leaky_relu":
+        return np.where(Z > 0, Z, 0.01 * Z)
+    if name == "selu":
+        # Klambauer et al. (2017), equation 2, with their lambda and alpha.
+        scale, alpha = 1.0507009873554805, 1.6732632423543772
+        return scale * np.where(Z > 0, Z, alpha * np.vectorize(math.expm1)(Z))
     return np.where(Z > 0, Z, 0.0)
 
 
@@ -114,7 +122,7 @@ def _problem(arch, activation, loss_name, fmt, seed=0, n_rows=N_ROWS):
     for _ in range(200):
         params = rng.normal(scale=0.7, size=layout.n_params)
         raw, hidden = _reference_forward(layer_sizes, fit_intercept, activation, params, X)
-        if activation == "relu" and any(np.abs(Z).min() < KINK_MARGIN for Z in hidden):
+        if activation in KINKED and any(np.abs(Z).min() < KINK_MARGIN for Z in hidden):
             continue
         if loss_name == "huber" and (
             np.abs(np.abs(raw - Y) - HUBER_DELTA).min() < KINK_MARGIN

@@ -179,3 +179,12 @@ def test_ctrl_c_leaves_every_run_of_a_stack_at_its_last_completed_step(binary):
             alone.fit(X, y)
         np.testing.assert_array_equal(model._params, alone._params)
         assert model._params.base is None
+
+
+@pytest.mark.parametrize("activation", ["leaky_relu", "selu"])
+def test_label_smoothing_and_activations_in_a_stack(activation, digits, binary):
+    X, y, _, _ = digits
+    base = MLPClassifier(hidden_layer_sizes=(8,), activation=activation, max_iter=3,
+                         label_smoothing=0.1, random_state=0)
+    _assert_same_fit(*_fit_both(base, ADAM_GRID, X[:300], y[:300]))
+    _assert_same_fit(*_fit_both(base, ADAM_GRID, *binary))
