@@ -1,6 +1,7 @@
 """scikit-learn's callbacks: a fit is a task, each epoch a subtask, alone or nested."""
 
 import warnings
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -152,3 +153,21 @@ def test_progress_bar_runs(binary, capsys):
                             {"alpha": [0.0, 1e-3]}, cv=2).set_callbacks(ProgressBar()).fit(X, y)
     out = capsys.readouterr().out
     assert "MLPClassifier - fit" in out and "BatchedGridSearchCV - fit" in out
+
+
+def test_a_batched_search_reports_the_epochs_of_grid_search(binary):
+    # The points of a group train together, each reporting its own epochs to its own
+    # task: the same events as GridSearchCV's fits one by one, in another order.
+    X, y = binary
+    grid = {"alpha": [0.0, 1e-3, 1e-2]}
+    events = []
+    for search in (GridSearchCV, BatchedGridSearchCV):
+        recorder = PropagatedRecorder()
+        meta = search(LogisticRegression(max_iter=3, tol=0.0, random_state=0), grid, cv=2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            meta.set_callbacks(recorder).fit(X, y)
+        events.append(Counter(map(str, recorder.events)))
+    assert events[1] == events[0]
+    # Every fit of every point on every fold, and the refit: 3 epochs each.
+    assert events[0][str(("end", "epoch"))] == (3 * 2 + 1) * 3
