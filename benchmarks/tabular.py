@@ -42,6 +42,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import tabular_data  # noqa: E402
 
 from skadam import LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor  # noqa: E402
+from skadam.optim import CosineEpochSchedule  # noqa: E402
 
 MODELS = {
     # name: (binary model, regression model, needs the scaling pipeline)
@@ -66,6 +67,8 @@ ABLATION = {
     "alpha=0": {"alpha": 0.0},
     "alpha=1e-2": {"alpha": 1e-2},
     "early_stopping=True": {"early_stopping": True},
+    "flat-then-cosine learning rate over max_iter epochs": {
+        "solver__learning_rate": CosineEpochSchedule(1e-3, n_epochs=200, flat_epochs=100)},
     "hidden_layer_sizes=(256, 256)": {"hidden_layer_sizes": (256, 256)},
     # skrub's robust scaling with smooth clipping, the ecosystem's convention for
     # tabular MLPs, in place of StandardScaler for the numeric columns.

@@ -111,6 +111,9 @@ class _Stack:
         self.optimizers = [run.optimizer for run in runs]
         self.alphas = np.array([run.alpha for run in runs])
         self.penalised = bool(self.alphas.any())
+        # Whether some run's learning rate is a schedule counted in epochs.
+        self.per_epoch = any(getattr(run.optimizer.learning_rate, "per_epoch", False)
+                             for run in runs)
         self.totals = np.zeros(len(runs))  # each run's weighted loss sum this epoch
         self._buffers(fit)
 
@@ -139,6 +142,8 @@ class _Stack:
         self.grad = np.zeros_like(self.params)
         self.restore_points = self.restore_points[kept]
         self.optimizers = [run.optimizer for run in self.runs]
+        self.per_epoch = any(getattr(optimizer.learning_rate, "per_epoch", False)
+                             for optimizer in self.optimizers)
         self.alphas = self.alphas[kept]
         self.penalised = bool(self.alphas.any())
         self.totals = self.totals[kept]
@@ -232,9 +237,10 @@ def _run_epoch(parts, fit, interrupt):
     rows_done = 0
     pool = thread_pool() if len(parts) > 1 else None
     for block in shuffled_blocks(fit.data, fit.batch_size, fit.rng):
+        rows_before = rows_done
         rows_done += block[0].shape[0]
         last_block = rows_done == fit.data.n_samples
-        arguments = (fit, block, last_block, interrupt)
+        arguments = (fit, block, rows_before, last_block, interrupt)
         futures = [pool.submit(_train_block, part, *arguments) for part in parts[1:]]
         try:
             first = _train_block(parts[0], *arguments)
@@ -253,7 +259,7 @@ def _run_epoch(parts, fit, interrupt):
     return parts
 
 
-def _train_block(stack, fit, block, last_block, interrupt):
+def _train_block(stack, fit, block, rows_before, last_block, interrupt):
     """Train ``stack`` on the minibatches of one block; return its divergences.
 
     A minibatch is all or nothing: when some runs' loss or gradient is not finite, no
@@ -267,6 +273,11 @@ def _train_block(stack, fit, block, last_block, interrupt):
         stop = min(start + fit.batch_size, X.shape[0])
         batch = (X[start:stop], Y[start:stop], None if weight is None else weight[start:stop])
         last = last_block and stop == X.shape[0]
+        if stack.per_epoch:
+            # The progress this update completes, for schedules counted in epochs.
+            fraction = (rows_before + stop) / fit.data.n_samples
+            for run, state in zip(stack.runs, stack.states.states, strict=True):
+                state.epoch = run.history.n_iter + fraction
         while stack.runs:
             bad_rows = _train_batch(stack, fit, *batch, last=last)
             if not bad_rows.size:

@@ -15,7 +15,14 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skadam import LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor
 from skadam._estimator import fit_together
-from skadam.optim import SGD, Adam, AdamW, ExponentialDecaySchedule, RMSprop
+from skadam.optim import (
+    SGD,
+    Adam,
+    AdamW,
+    CosineEpochSchedule,
+    ExponentialDecaySchedule,
+    RMSprop,
+)
 
 ADAM_GRID = [
     {"solver": Adam(learning_rate=0.03, beta_1=0.5)},
@@ -112,7 +119,9 @@ def test_sample_weights_sparse_and_float32(binary):
     [{"solver": Adam(learning_rate=ExponentialDecaySchedule(0.05, decay_rate=r, decay_steps=10))}
      for r in (0.5, 0.9)],
     [{"solver": Adam(learning_rate=0.01, bias_correction=b)} for b in (True, False)],
-], ids=["sgd-momentum", "rmsprop", "adamw", "schedule", "bias-correction"])
+    [{"solver": Adam(learning_rate=CosineEpochSchedule(0.02, n_epochs=4, warmup_epochs=w))}
+     for w in (0.0, 1.5)],
+], ids=["sgd-momentum", "rmsprop", "adamw", "schedule", "bias-correction", "epoch-schedule"])
 def test_other_optimizers(grid, regression):
     X, y = regression
     base = MLPRegressor(hidden_layer_sizes=(6,), max_iter=4, random_state=0, alpha=1e-3)

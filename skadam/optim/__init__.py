@@ -10,6 +10,7 @@ from ._adaptive import Adagrad, RMSprop
 from ._base import Optimizer, OptimizerState
 from ._schedules import (
     ConstantSchedule,
+    CosineEpochSchedule,
     ExponentialDecaySchedule,
     InverseScalingSchedule,
     LearningRateSchedule,
@@ -22,6 +23,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "ConstantSchedule",
+    "CosineEpochSchedule",
     "ExponentialDecaySchedule",
     "InverseScalingSchedule",
     "LearningRateSchedule",

@@ -35,6 +35,9 @@ class OptimizerState:
     ----------
     t : int
         Number of steps taken so far.
+    epoch : float
+        Training progress, in passes over the data, that the coming step completes:
+        what a schedule counted in epochs reads (see ``LearningRateSchedule``).
     n_params : int
         Length of the parameter buffer.
     n_decayed : int
@@ -64,6 +67,9 @@ class OptimizerState:
         # The step count lives in an array, so that a stack of runs can count the
         # steps of all of them in one array of which this is a view.
         self._steps = np.zeros(1, dtype=np.int64)
+        # Training progress in epochs at the end of the coming update, for schedules
+        # counted in epochs; the estimators set it before every update.
+        self.epoch = 0.0
         self.n_params = n_params
         self.dtype = params.dtype
         self.n_decayed = n_params if n_decayed is None else int(n_decayed)
@@ -329,11 +335,13 @@ class Optimizer(BaseEstimator):
         if isinstance(schedule, BaseEstimator) and hasattr(schedule, "_validate_params"):
             schedule._validate_params()
 
-    def _learning_rate_at(self, t):
+    def _learning_rate_at(self, t, state):
         learning_rate = self.learning_rate
         # The exact type check first: it spares the abstract-class check in every step.
         if type(learning_rate) is float or isinstance(learning_rate, Real):
             return float(learning_rate)
+        if getattr(learning_rate, "per_epoch", False):
+            return float(learning_rate.value(state.epoch))
         # Schedules count the updates made before this one, so the first step reads value(0).
         return float(learning_rate.value(t - 1))
 

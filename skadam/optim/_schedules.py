@@ -14,8 +14,13 @@ class LearningRateSchedule(BaseEstimator):
 
     A schedule is passed as an optimizer's ``learning_rate``. The optimizer asks it for
     ``value(step)`` before every update, ``step`` counting the updates made before
-    (0 for the first). Being an estimator, a schedule's parameters are tunable by a grid
-    search as ``solver__learning_rate__<name>``. Subclasses implement :meth:`value`.
+    (0 for the first). A schedule whose class sets ``per_epoch = True`` is asked for
+    ``value(epoch)`` instead, ``epoch`` the training progress the update completes, in
+    passes over the data (``1 / n_batches`` for the first update of a fit, 1 for the
+    last of its first epoch); the estimators keep it in the optimizer state's ``epoch``,
+    and with ``partial_fit`` each call counts as an epoch. Being an estimator, a
+    schedule's parameters are tunable by a grid search as
+    ``solver__learning_rate__<name>``. Subclasses implement :meth:`value`.
 
     Examples
     --------
@@ -30,6 +35,9 @@ class LearningRateSchedule(BaseEstimator):
     """
 
     _parameter_constraints = {}
+    # Whether value() reads epochs (the training progress an update completes, in
+    # passes over the data) rather than the number of earlier updates.
+    per_epoch = False
 
     def value(self, step):
         """Learning rate of the update that follows ``step`` earlier updates.
@@ -267,5 +275,89 @@ class WarmupCosineSchedule(LearningRateSchedule):
         if step < self.warmup_steps:
             return self.peak_value * (step + 1) / self.warmup_steps
         progress = min((step - self.warmup_steps) / self.decay_steps, 1.0)
+        cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
+        return self.end_value + (self.peak_value - self.end_value) * cosine
+
+
+class CosineEpochSchedule(LearningRateSchedule):
+    """Warm-up, a flat stretch, then cosine decay, all counted in epochs.
+
+    For the update that completes training progress ``epoch`` (in passes over the data,
+    fractions included)::
+
+        warm-up, epoch < warmup_epochs:  peak_value * epoch / warmup_epochs
+        flat, epoch < warmup_epochs + flat_epochs:  peak_value
+        then, with progress = min((epoch - start) / (n_epochs - start), 1) and
+        start = warmup_epochs + flat_epochs:
+            end_value + (peak_value - end_value) * (1 + cos(pi * progress)) / 2
+
+    The length of a fit in epochs does not depend on the data size, so neither does
+    this schedule, unlike a schedule in updates. ``flat_epochs`` gives the flat-then-
+    cosine schedule of tabular MLPs (RealMLP's for its weight decay and dropout).
+
+    Parameters
+    ----------
+    peak_value : float, default=0.001
+        Step size after the warm-up and during the flat stretch, > 0.
+    n_epochs : float, default=100
+        Epochs after which the rate stays at ``end_value``, > 0; set it to ``max_iter``.
+    warmup_epochs : float, default=0.0
+        Epochs of linear warm-up, >= 0.
+    flat_epochs : float, default=0.0
+        Epochs at ``peak_value`` after the warm-up, >= 0.
+    end_value : float, default=0.0
+        Step size at the end, >= 0.
+
+    Examples
+    --------
+    >>> from skadam.optim import CosineEpochSchedule
+    >>> schedule = CosineEpochSchedule(peak_value=1.0, n_epochs=10, flat_epochs=4)
+    >>> [round(schedule.value(epoch), 3) for epoch in (0.5, 4, 7, 10, 12)]
+    [1.0, 1.0, 0.5, 0.0, 0.0]
+    """
+
+    _parameter_constraints = {
+        "peak_value": [_POSITIVE],
+        "n_epochs": [_POSITIVE],
+        "warmup_epochs": [Interval(Real, 0, None, closed="left")],
+        "flat_epochs": [Interval(Real, 0, None, closed="left")],
+        "end_value": [Interval(Real, 0, None, closed="left")],
+    }
+    per_epoch = True
+
+    def __init__(self, peak_value=0.001, n_epochs=100, warmup_epochs=0.0, flat_epochs=0.0,
+                 end_value=0.0):
+        self.peak_value = peak_value
+        self.n_epochs = n_epochs
+        self.warmup_epochs = warmup_epochs
+        self.flat_epochs = flat_epochs
+        self.end_value = end_value
+
+    def value(self, epoch):
+        """Return the learning rate of the update that completes progress ``epoch``.
+
+        Parameters
+        ----------
+        epoch : float
+            Training progress, in passes over the data, at the end of this update.
+
+        Returns
+        -------
+        learning_rate : float
+
+        Examples
+        --------
+        >>> from skadam.optim import CosineEpochSchedule
+        >>> CosineEpochSchedule(peak_value=2.0, n_epochs=4, warmup_epochs=2).value(1)
+        1.0
+        """
+        if epoch < self.warmup_epochs:
+            return self.peak_value * epoch / self.warmup_epochs
+        start = self.warmup_epochs + self.flat_epochs
+        if epoch < start:
+            return self.peak_value
+        if self.n_epochs <= start:
+            return self.end_value
+        progress = min((epoch - start) / (self.n_epochs - start), 1.0)
         cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
         return self.end_value + (self.peak_value - self.end_value) * cosine

@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
+from skadam import LinearRegression
 from skadam.optim import (
     SGD,
     Adam,
     ConstantSchedule,
+    CosineEpochSchedule,
     ExponentialDecaySchedule,
     InverseScalingSchedule,
     WarmupCosineSchedule,
@@ -84,3 +86,38 @@ def test_schedule_parameters_are_tunable_through_the_optimizer():
     assert tuned.learning_rate.peak_value == 0.05
     assert optimizer.learning_rate.peak_value == 0.001
     assert "learning_rate__warmup_steps" in tuned.get_params()
+
+
+def test_cosine_epoch_schedule_by_hand():
+    schedule = CosineEpochSchedule(peak_value=1.0, n_epochs=10, warmup_epochs=2,
+                                   flat_epochs=2, end_value=0.1)
+    expected = {0.5: 0.25, 2: 1.0, 3.5: 1.0, 4: 1.0, 7: 0.1 + 0.9 * 0.5, 10: 0.1, 20: 0.1}
+    for epoch, value in expected.items():
+        assert schedule.value(epoch) == pytest.approx(value, rel=1e-12), epoch
+
+
+class _RecordedEpochs(CosineEpochSchedule):
+    """A schedule in epochs that records the progress it is asked about."""
+
+    seen = []
+
+    def value(self, epoch):
+        _RecordedEpochs.seen.append(epoch)
+        return super().value(epoch)
+
+
+def test_estimators_hand_epoch_schedules_the_progress_of_each_update():
+    # 300 rows in batches of 100: three updates per epoch, each reading the progress it
+    # completes; partial_fit calls count as epochs.
+    X = np.random.default_rng(0).normal(size=(300, 3))
+    y = X @ [1.0, -2.0, 0.5]
+    _RecordedEpochs.seen = []
+    LinearRegression(solver=Adam(learning_rate=_RecordedEpochs(0.01, n_epochs=2)),
+                     batch_size=100, max_iter=2, shuffle=False).fit(X, y)
+    np.testing.assert_allclose(_RecordedEpochs.seen, [1 / 3, 2 / 3, 1, 4 / 3, 5 / 3, 2])
+    _RecordedEpochs.seen = []
+    model = LinearRegression(solver=Adam(learning_rate=_RecordedEpochs(0.01, n_epochs=2)),
+                             batch_size=50)
+    for chunk in (X[:100], X[100:200]):
+        model.partial_fit(chunk, chunk @ [1.0, -2.0, 0.5])
+    np.testing.assert_allclose(_RecordedEpochs.seen, [0.5, 1, 1.5, 2])
