@@ -111,9 +111,7 @@ class _Stack:
         self.optimizers = [run.optimizer for run in runs]
         self.alphas = np.array([run.alpha for run in runs])
         self.penalised = bool(self.alphas.any())
-        # Whether some run's learning rate is a schedule counted in epochs.
-        self.per_epoch = any(getattr(run.optimizer.learning_rate, "per_epoch", False)
-                             for run in runs)
+        self.per_epoch = _counts_epochs(run.optimizer for run in runs)
         self.totals = np.zeros(len(runs))  # each run's weighted loss sum this epoch
         self._buffers(fit)
 
@@ -142,12 +140,17 @@ class _Stack:
         self.grad = np.zeros_like(self.params)
         self.restore_points = self.restore_points[kept]
         self.optimizers = [run.optimizer for run in self.runs]
-        self.per_epoch = any(getattr(optimizer.learning_rate, "per_epoch", False)
-                             for optimizer in self.optimizers)
+        self.per_epoch = _counts_epochs(self.optimizers)
         self.alphas = self.alphas[kept]
         self.penalised = bool(self.alphas.any())
         self.totals = self.totals[kept]
         self._buffers(fit)
+
+
+def _counts_epochs(optimizers):
+    """Whether some optimizer's learning rate is a schedule counted in epochs."""
+    return any(getattr(optimizer.learning_rate, "per_epoch", False)
+               for optimizer in optimizers)
 
 
 def train(runs, fit, n_epochs, *, incremental, interrupt=NO_GUARD):
