@@ -69,6 +69,12 @@ ABLATION = {
     "early_stopping=True": {"early_stopping": True},
     "flat-then-cosine learning rate over max_iter epochs": {
         "solver__learning_rate": CosineEpochSchedule(1e-3, n_epochs=200, flat_epochs=100)},
+    # RealMLP's protocol: a fixed budget of epochs, the best validation epoch kept.
+    "100 epochs, best epoch kept": {
+        "max_iter": 100, "early_stopping": True, "n_iter_no_change": 100},
+    "100 epochs, best epoch kept, flat-then-cosine": {
+        "max_iter": 100, "early_stopping": True, "n_iter_no_change": 100,
+        "solver__learning_rate": CosineEpochSchedule(1e-3, n_epochs=100, flat_epochs=50)},
     "hidden_layer_sizes=(256, 256)": {"hidden_layer_sizes": (256, 256)},
     # skrub's robust scaling with smooth clipping, the ecosystem's convention for
     # tabular MLPs, in place of StandardScaler for the numeric columns.
