@@ -10,7 +10,7 @@ place, writes its column sums (the gradient of the intercepts) into ``grad_b``, 
 overwrite ``A``, which backpropagation no longer needs once the layer's weight gradient
 is computed: no scratch array, no allocation. ReLU, the default, is one fused compiled loop
 each way: as separate NumPy passes, bias, max and mask cost as much as a small layer's
-matrix product.
+matrix product; the leaky ReLU is the same loop with a slope below zero.
 """
 
 import numpy as np
@@ -58,15 +58,11 @@ LEAKY_SLOPE = 0.01
 
 
 def _leaky_relu(Z, b):
-    Z += b[:, np.newaxis, :]
-    # max(z, s z) is z above zero and s z below for a slope s < 1; NaN passes.
-    np.maximum(Z, LEAKY_SLOPE * Z, out=Z)
+    bias_relu(Z, b, LEAKY_SLOPE)
 
 
 def _leaky_relu_backprop(A, delta, grad_b):
-    # The output has the input's sign, so it tells which slope applied.
-    delta[A <= 0] *= LEAKY_SLOPE
-    np.sum(delta, axis=1, out=grad_b)
+    relu_backprop(A, delta, grad_b, LEAKY_SLOPE)
 
 
 # SELU's constants (Klambauer et al., 2017): with them, activations of standardised

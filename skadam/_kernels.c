@@ -422,14 +422,22 @@ all_finite(PyObject *self, PyObject *args)
 
 /* ------------------------------------------------------------------------- ReLU */
 
+/* With a slope below zero, the leaky ReLU; with none, the ReLU, whose zeros stay +0. */
 #define DEFINE_BIAS_RELU(NAME, T)                                                          \
     SKADAM_CLONES static void NAME(T *restrict z, const T *restrict b, Py_ssize_t n_rows,  \
-                                   Py_ssize_t width)                                       \
+                                   Py_ssize_t width, T slope)                              \
     {                                                                                      \
         for (Py_ssize_t r = 0; r < n_rows; r++, z += width) {                              \
-            for (Py_ssize_t j = 0; j < width; j++) {                                       \
-                const T x = z[j] + b[j];                                                   \
-                z[j] = x < (T)0 ? (T)0 : x; /* NaN passes, as in np.maximum */             \
+            if (slope == (T)0) {                                                           \
+                for (Py_ssize_t j = 0; j < width; j++) {                                   \
+                    const T x = z[j] + b[j];                                               \
+                    z[j] = x < (T)0 ? (T)0 : x; /* NaN passes, as in np.maximum */         \
+                }                                                                          \
+            } else {                                                                       \
+                for (Py_ssize_t j = 0; j < width; j++) {                                   \
+                    const T x = z[j] + b[j];                                               \
+                    z[j] = x < (T)0 ? slope * x : x;                                       \
+                }                                                                          \
             }                                                                              \
         }                                                                                  \
     }
@@ -440,14 +448,23 @@ DEFINE_BIAS_RELU(bias_relu_f32, float)
 #define DEFINE_RELU_BACKPROP(NAME, T)                                                      \
     SKADAM_CLONES static void NAME(const T *restrict a, T *restrict delta,                \
                                    T *restrict column_sums, Py_ssize_t n_rows,             \
-                                   Py_ssize_t width)                                       \
+                                   Py_ssize_t width, T slope)                              \
     {                                                                                      \
         for (Py_ssize_t j = 0; j < width; j++) column_sums[j] = 0;                         \
         for (Py_ssize_t r = 0; r < n_rows; r++, a += width, delta += width) {              \
-            for (Py_ssize_t j = 0; j < width; j++) {                                       \
-                const T d = a[j] > (T)0 ? delta[j] : (T)0;                                 \
-                delta[j] = d;                                                              \
-                column_sums[j] += d;                                                       \
+            if (slope == (T)0) {                                                           \
+                for (Py_ssize_t j = 0; j < width; j++) {                                   \
+                    const T d = a[j] > (T)0 ? delta[j] : (T)0;                             \
+                    delta[j] = d;                                                          \
+                    column_sums[j] += d;                                                   \
+                }                                                                          \
+            } else {                                                                       \
+                /* The output has the input's sign: it tells which slope applied. */       \
+                for (Py_ssize_t j = 0; j < width; j++) {                                   \
+                    const T d = a[j] > (T)0 ? delta[j] : slope * delta[j];                 \
+                    delta[j] = d;                                                          \
+                    column_sums[j] += d;                                                   \
+                }                                                                          \
             }                                                                              \
         }                                                                                  \
     }
@@ -456,16 +473,18 @@ DEFINE_RELU_BACKPROP(relu_backprop_f64, double)
 DEFINE_RELU_BACKPROP(relu_backprop_f32, float)
 
 PyDoc_STRVAR(bias_relu_doc,
-"bias_relu(Z, b)\n"
+"bias_relu(Z, b, slope=0.0)\n"
 "--\n\n"
 "Z = max(Z + b, 0) in place, for Z of shape (n_rows, width) and b of shape (width,), or\n"
-"for a stack: Z of shape (K, n_rows, width) and b of shape (K, width).");
+"for a stack: Z of shape (K, n_rows, width) and b of shape (K, width). With a slope,\n"
+"the leaky ReLU: slope * (Z + b) below zero.");
 
 static PyObject *
 bias_relu(PyObject *self, PyObject *args)
 {
     PyObject *z_obj, *b_obj;
-    if (!PyArg_ParseTuple(args, "OO", &z_obj, &b_obj)) {
+    double slope = 0.0;
+    if (!PyArg_ParseTuple(args, "OO|d", &z_obj, &b_obj, &slope)) {
         return NULL;
     }
     Blocks arrays[2];
@@ -488,9 +507,10 @@ bias_relu(PyObject *self, PyObject *args)
     for (Py_ssize_t r = 0; r < z->runs; r++) {
         if (z->dbl) {
             bias_relu_f64((double *)block(z, r), (const double *)block(b, r), z->rows,
-                          z->cols);
+                          z->cols, slope);
         } else {
-            bias_relu_f32((float *)block(z, r), (const float *)block(b, r), z->rows, z->cols);
+            bias_relu_f32((float *)block(z, r), (const float *)block(b, r), z->rows, z->cols,
+                          (float)slope);
         }
     }
     Py_END_ALLOW_THREADS
@@ -502,17 +522,19 @@ done:
 }
 
 PyDoc_STRVAR(relu_backprop_doc,
-"relu_backprop(A, delta, column_sums)\n"
+"relu_backprop(A, delta, column_sums, slope=0.0)\n"
 "--\n\n"
 "delta = where(A > 0, delta, 0) in place, for A and delta of shape (n_rows, width),\n"
 "and column_sums = delta.sum(axis=0), the layer's intercept gradient, in the same pass;\n"
-"or for a stack, A and delta of shape (K, n_rows, width) and column_sums (K, width).");
+"or for a stack, A and delta of shape (K, n_rows, width) and column_sums (K, width).\n"
+"With a slope, the leaky ReLU's: delta * slope where A <= 0.");
 
 static PyObject *
 relu_backprop(PyObject *self, PyObject *args)
 {
     PyObject *a_obj, *d_obj, *s_obj;
-    if (!PyArg_ParseTuple(args, "OOO", &a_obj, &d_obj, &s_obj)) {
+    double slope = 0.0;
+    if (!PyArg_ParseTuple(args, "OOO|d", &a_obj, &d_obj, &s_obj, &slope)) {
         return NULL;
     }
     Blocks arrays[3];
@@ -540,10 +562,10 @@ relu_backprop(PyObject *self, PyObject *args)
     for (Py_ssize_t r = 0; r < a->runs; r++) {
         if (a->dbl) {
             relu_backprop_f64((const double *)block(a, r), (double *)block(d, r),
-                              (double *)block(sums, r), a->rows, a->cols);
+                              (double *)block(sums, r), a->rows, a->cols, slope);
         } else {
             relu_backprop_f32((const float *)block(a, r), (float *)block(d, r),
-                              (float *)block(sums, r), a->rows, a->cols);
+                              (float *)block(sums, r), a->rows, a->cols, (float)slope);
         }
     }
     Py_END_ALLOW_THREADS

@@ -339,11 +339,31 @@ def _every_kernel(module):
         outputs["adam", dtype] = (p, m, v, v_max)
         Z, delta = (rng.standard_normal((3, 77, 13)).astype(dtype) for _ in range(2))
         b, sums = rng.standard_normal((3, 13)).astype(dtype), np.zeros((3, 13), dtype)
+        leaky, leaky_delta, leaky_sums = Z.copy(), delta.copy(), sums.copy()
         module.bias_relu(Z, b)
         module.relu_backprop(Z, delta, sums)
         outputs["relu", dtype] = (Z, delta, sums)
+        module.bias_relu(leaky, b, 0.01)
+        module.relu_backprop(leaky, leaky_delta, leaky_sums, 0.01)
+        outputs["leaky relu", dtype] = (leaky, leaky_delta, leaky_sums)
         y, x = (rng.standard_normal((3, 99)).astype(dtype) for _ in range(2))
         module.add_scaled(y, x, np.array([0.3, 0.0, 1.7]))
         outputs["add_scaled", dtype] = (y,)
         outputs["all_finite", dtype] = (np.array(module.all_finite(np.append(y, np.inf))),)
     return outputs
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_leaky_relu_and_its_backprop(dtype):
+    rng = _rng()
+    Z, b = rng.standard_normal((9, 5)).astype(dtype), rng.standard_normal(5).astype(dtype)
+    x = Z + b
+    expected = np.where(x < 0, dtype(0.01) * x, x)
+    kernels.bias_relu(Z, b, 0.01)
+    np.testing.assert_array_equal(Z, expected)
+    delta = rng.standard_normal((9, 5)).astype(dtype)
+    column_sums = np.full(5, np.nan, dtype=dtype)
+    expected_delta = np.where(Z > 0, delta, dtype(0.01) * delta)
+    kernels.relu_backprop(Z, delta, column_sums, 0.01)
+    np.testing.assert_array_equal(delta, expected_delta)
+    np.testing.assert_allclose(column_sums, expected_delta.sum(axis=0), rtol=RTOL[dtype])
