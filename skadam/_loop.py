@@ -96,7 +96,7 @@ class Fit:
 class _Stack:
     """The runs still training, with their parameters, gradients and states as rows."""
 
-    def __init__(self, runs, fit, restore_points=None):
+    def __init__(self, runs, fit):
         self.runs = runs
         if len(runs) == 1:
             self.params = runs[0].params[np.newaxis]  # the run's own buffer: no copy
@@ -106,7 +106,7 @@ class _Stack:
                 run.bind(self.params[row])
         self.grad = np.zeros_like(self.params)
         # Each row's last weights known to give a finite loss (see _train_batch).
-        self.restore_points = self.params.copy() if restore_points is None else restore_points
+        self.restore_points = self.params.copy()
         self.states = StackedStates([run.state for run in runs])
         self.optimizers = [run.optimizer for run in runs]
         self.alphas = np.array([run.alpha for run in runs])
