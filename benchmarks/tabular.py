@@ -79,6 +79,10 @@ ABLATION = {
     # skrub's robust scaling with smooth clipping, the ecosystem's convention for
     # tabular MLPs, in place of StandardScaler for the numeric columns.
     "numeric scaling: skrub SquashingScaler": {"scaler": "squashing"},
+    # The single changes that helped, together.
+    "SquashingScaler + early stopping + adamw + leaky_relu": {
+        "scaler": "squashing", "early_stopping": True, "solver": "adamw",
+        "activation": "leaky_relu"},
 }
 
 
