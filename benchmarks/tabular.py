@@ -67,6 +67,7 @@ ABLATION = {
     "alpha=0": {"alpha": 0.0},
     "alpha=1e-2": {"alpha": 1e-2},
     "early_stopping=True": {"early_stopping": True},
+    "dropout=0.15": {"dropout": 0.15},
     "flat-then-cosine learning rate over max_iter epochs": {
         "solver__learning_rate": CosineEpochSchedule(1e-3, n_epochs=200, flat_epochs=100)},
     # RealMLP's protocol: a fixed budget of epochs, the best validation epoch kept.

@@ -206,14 +206,25 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         self.optimizer_state_ = state
         self._random_state = rng
         self._history = copy.deepcopy(self._history) if continuing else History()
+        dropout = self._dropout()
+        if dropout:
+            # Masks from a stream of their own, seeded from the fit's seed: dropout
+            # leaves the shuffling as it is, and a copy keeps a failed call undoable.
+            previous = getattr(self, "_dropout_rng", None) if continuing else None
+            self._dropout_rng = (copy.deepcopy(previous) if previous is not None else
+                                 np.random.default_rng([self._validation_seed, 1]))
         return Fit(Network(layout, self._activation()), self._make_loss(n_outputs),
                    TrainingData(X, Y, sample_weight), validation,
-                   self._batch_size(X.shape[0]), rng if self.shuffle else None)
+                   self._batch_size(X.shape[0]), rng if self.shuffle else None, dropout)
+
+    def _dropout(self):
+        """The probability of dropping a hidden unit in training; none without hidden layers."""
+        return 0.0
 
     def _run(self, callbacks=None):
         """This estimator's run: its parameters, optimizer, state, history and penalty."""
         return Run(self, self._params, self.optimizer_, self.optimizer_state_, self._history,
-                   self.alpha, callbacks)
+                   self.alpha, callbacks, getattr(self, "_dropout_rng", None))
 
     def _follow(self, leader):
         """Start a fit as ``leader``'s, just prepared on the same data, would have it start.
@@ -227,6 +238,8 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
                 setattr(self, name, getattr(leader, name))
         self._params = leader._params.copy()
         self._random_state = copy.deepcopy(leader._random_state)
+        if hasattr(leader, "_dropout_rng"):
+            self._dropout_rng = copy.deepcopy(leader._dropout_rng)
         self.optimizer_ = self._resolve_solver()
         self.optimizer_state_ = self.optimizer_.init_state(
             self._params, n_decayed=self._layout.n_weights)

@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 from ._data import shuffled_blocks
 from ._interrupt import NoGuard, TrainingInterrupted
 from ._kernels import add_scaled, all_finite
+from ._model import Dropout
 from ._threads import N_THREADS, cores_taken, thread_pool
 from ._warnings import warn
 from .optim._stacked import StackedStates, step_rows
@@ -50,10 +51,14 @@ class Run:
         Its L2 penalty.
     callbacks : EpochCallbacks or None
         scikit-learn's callback hooks of its fit.
+    dropout_rng : numpy.random.Generator or None
+        Its own stream of dropout masks, when the network drops units.
     """
 
-    def __init__(self, estimator, params, optimizer, state, history, alpha, callbacks=None):
+    def __init__(self, estimator, params, optimizer, state, history, alpha, callbacks=None,
+                 dropout_rng=None):
         self.estimator = estimator
+        self.dropout_rng = dropout_rng
         self.params = params
         self.optimizer, self.state = optimizer, state
         self.history = history
@@ -84,13 +89,16 @@ class Fit:
         Rows per minibatch (at most the number of samples).
     rng : RandomState or None
         The shuffling stream, None for no shuffling.
+    dropout : float, default=0.0
+        The probability of dropping a hidden unit in training.
     """
 
-    def __init__(self, network, loss, data, validation, batch_size, rng):
+    def __init__(self, network, loss, data, validation, batch_size, rng, dropout=0.0):
         self.network, self.loss = network, loss
         self.data, self.validation = data, validation
         self.batch_size = min(batch_size, data.n_samples)
         self.rng = rng
+        self.dropout = dropout
 
 
 class _Stack:
@@ -120,6 +128,9 @@ class _Stack:
         # Weights come first in every row: the L2 penalty acts on one leading slice.
         self.weights, self.grad_weights = self.params[:, :n_weights], self.grad[:, :n_weights]
         self.work = fit.network.workspace(self.params, self.grad, fit.batch_size)
+        self.dropout = None if not fit.dropout else Dropout(
+            fit.dropout, [run.dropout_rng for run in self.runs],
+            fit.network.layout.layer_sizes[1:-1], fit.batch_size, self.params.dtype)
 
     def drop(self, rows, fit):
         """Take the runs of ``rows`` out of the stack; they get buffers of their own."""
@@ -299,7 +310,7 @@ def _train_batch(stack, fit, X, Y, weight, last):
     epoch's first minibatch may find diverged."""
     n_rows = X.shape[0]
     network, work = fit.network, stack.work
-    raw = network.forward(work, X)
+    raw = network.forward(work, X, stack.dropout)
     delta = work.deltas(n_rows)[-1]
     losses = fit.loss.loss_and_gradient(raw, Y, delta)
     if weight is None:
@@ -309,7 +320,7 @@ def _train_batch(stack, fit, X, Y, weight, last):
         # One dot product per run, the same for every run of any stack.
         batch_totals = np.matmul(losses[:, np.newaxis, :], weight)[:, 0]
         delta *= (weight / n_rows)[:, np.newaxis]
-    network.backward(work, X, delta)
+    network.backward(work, X, delta, stack.dropout)
     if stack.penalised:
         # A fused loop, with no temporary. Not scipy's BLAS axpy: its thread pool,
         # distinct from numpy's, would spin on the cores numpy's next product needs.

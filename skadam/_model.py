@@ -55,10 +55,11 @@ class Network:
         """Buffers for batches of up to ``n_rows`` rows; ``grad=None`` for inference only."""
         return Workspace(self, params, grad, n_rows)
 
-    def forward(self, work, X):
+    def forward(self, work, X, dropout=None):
         """Raw outputs of every run, shape (K, n_rows, n_outputs).
 
-        A view into ``work``, valid until its next pass.
+        A view into ``work``, valid until its next pass. ``dropout`` (a
+        :class:`Dropout`, in training only) drops hidden units after their activation.
         """
         n_rows = X.shape[0]
         last = self.layout.n_layers - 1
@@ -72,18 +73,20 @@ class Network:
                 np.matmul(A, W, out=Z)
             if layer < last:
                 self.activate(Z, b)  # hidden layers always have intercepts
+                if dropout is not None:
+                    dropout.drop(layer, Z)
             elif b.shape[1]:
                 Z += work.output_intercepts
             A = Z
         return A
 
-    def backward(self, work, X, output_delta):
+    def backward(self, work, X, output_delta, dropout=None):
         """Fill ``work``'s gradient views from the loss gradient at the raw outputs.
 
         ``output_delta`` must be ``work.deltas(n_rows)[-1]``, already holding each run's
         derivative of its (weighted, normalised) batch objective with respect to each raw
         output; the forward pass of the same batch must precede this call, whose hidden
-        activations it overwrites.
+        activations it overwrites; ``dropout`` must be the forward pass's.
         """
         n_rows = X.shape[0]
         delta = output_delta
@@ -102,6 +105,8 @@ class Network:
             np.matmul(A_prev.transpose(0, 2, 1), delta, out=work.grad_coefs[layer])
             previous = deltas[layer - 1]
             np.matmul(delta, work.coefs[layer].transpose(0, 2, 1), out=previous)
+            if dropout is not None:
+                dropout.backprop(layer - 1, A_prev, previous)
             self.backprop(A_prev, previous, work.grad_intercepts[layer - 1])
             delta = previous
 
@@ -157,6 +162,67 @@ class Workspace:
                 flat[: self.n_runs * n_rows * width].reshape(self.n_runs, n_rows, width)
                 for flat, width in zip(buffers, self._widths, strict=True)]
         return views
+
+
+class Dropout:
+    """Inverted dropout of hidden units, for K runs with a random stream each.
+
+    In training, each hidden unit's output is kept with probability ``1 - rate`` and
+    scaled by ``1 / (1 - rate)``, so that its expectation is the output without dropout,
+    which inference uses. Each run draws its masks from its own generator, so a run's
+    masks do not depend on the other runs of its stack.
+
+    Parameters
+    ----------
+    rate : float
+        Probability of dropping a unit, in (0, 1).
+    generators : list of numpy.random.Generator
+        One per run of the stack.
+    widths : sequence of int
+        The hidden layers' widths.
+    n_rows : int
+        The largest batch.
+    dtype : dtype
+        The parameters' dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skadam._model import Dropout
+    >>> dropout = Dropout(0.5, [np.random.default_rng(0)], widths=[4], n_rows=2,
+    ...                   dtype=np.float64)
+    >>> Z = np.ones((1, 2, 4))
+    >>> dropout.drop(0, Z)
+    >>> sorted(set(Z.ravel().tolist()))
+    [0.0, 2.0]
+    """
+
+    def __init__(self, rate, generators, widths, n_rows, dtype):
+        self.rate, self.scale = rate, 1.0 / (1.0 - rate)
+        self.generators = generators
+        self._masks = [np.empty((len(generators), n_rows, width), dtype=dtype)
+                       for width in widths]
+
+    def drop(self, layer, Z):
+        """Drop units of layer ``layer``'s output ``Z`` (K, n_rows, width), in place."""
+        n_rows = Z.shape[1]
+        mask = self._masks[layer][:, :n_rows]
+        for run, generator in enumerate(self.generators):
+            generator.random(out=mask[run], dtype=mask.dtype)
+        # Kept with probability 1 - rate, then scaled: the mask holds 0 or the scale.
+        np.greater_equal(mask, self.rate, out=mask)
+        mask *= self.scale
+        Z *= mask
+
+    def backprop(self, layer, A, delta):
+        """Through the drop of layer ``layer``: the mask on ``delta``, ``A`` unscaled.
+
+        ``A`` goes back to the activation's own output (zero where dropped, where the
+        gradient is zero anyway), from which the activation takes its derivative.
+        """
+        mask = self._masks[layer][:, :delta.shape[1]]
+        delta *= mask
+        A *= 1.0 - self.rate
 
 
 def _product(A, B, out):

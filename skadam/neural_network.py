@@ -1,6 +1,6 @@
 """Multi-layer perceptrons trained by skadam's optimizers."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -12,6 +12,7 @@ from ._heads import ClassifierBase, RegressorBase
 _NETWORK_CONSTRAINTS = {
     "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
     "activation": [StrOptions(set(ACTIVATIONS))],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
 }
 
 
@@ -32,6 +33,9 @@ class _NetworkMixin:
 
     def _fit_intercept(self):
         return True
+
+    def _dropout(self):
+        return float(self.dropout)
 
     @property
     def coefs_(self):
@@ -55,7 +59,11 @@ _NETWORK_PARAMETERS = """hidden_layer_sizes : array-like of int, default=(100,)
     activation : {"identity", "logistic", "tanh", "relu", "leaky_relu", "selu"}, \
 default="relu"
         Activation of the hidden layers: ``"leaky_relu"`` has slope 0.01 below zero,
-        ``"selu"`` is Klambauer et al.'s self-normalising unit."""
+        ``"selu"`` is Klambauer et al.'s self-normalising unit.
+    dropout : float, default=0.0
+        Probability of dropping each hidden unit at each training step (inverted
+        dropout: the kept units are scaled by ``1 / (1 - dropout)``, and predictions use
+        every unit). In [0, 1)."""
 
 _NETWORK_ATTRIBUTES = """coefs_ : list of ndarray
         Weight matrices, ``coefs_[i]`` of shape (fan_in, fan_out): views of the one
@@ -118,6 +126,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
+        dropout=0.0,
         loss="squared_error",
         solver="adam",
         alpha=1e-3,
@@ -135,6 +144,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.dropout = dropout
         self.loss = loss
         self.solver = solver
         self.alpha = alpha
@@ -204,6 +214,7 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
+        dropout=0.0,
         class_weight=None,
         label_smoothing=0.0,
         solver="adam",
@@ -222,6 +233,7 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.dropout = dropout
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
         self.solver = solver

@@ -197,3 +197,9 @@ def test_label_smoothing_and_activations_in_a_stack(activation, digits, binary):
                          label_smoothing=0.1, random_state=0)
     _assert_same_fit(*_fit_both(base, ADAM_GRID, X[:300], y[:300]))
     _assert_same_fit(*_fit_both(base, ADAM_GRID, *binary))
+
+
+def test_dropout_in_a_stack(binary):
+    # Each run draws its masks from its own stream: the same in a stack as alone.
+    base = MLPClassifier(hidden_layer_sizes=(8, 4), dropout=0.2, max_iter=3, random_state=0)
+    _assert_same_fit(*_fit_both(base, ADAM_GRID, *binary))

@@ -318,3 +318,26 @@ def test_verbose_prints_one_line_per_epoch(capsys):
     assert len(with_validation) == 2
     assert re.fullmatch(rf"Epoch 2: loss {number}, validation score {number}, {number} s",
                         with_validation[1])
+
+
+def test_dropout_trains_on_thinned_networks_and_predicts_with_all_units(digits):
+    X, y, X_test, y_test = digits
+    settings = dict(hidden_layer_sizes=(64,), max_iter=4, random_state=0, tol=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = MLPClassifier(**settings).fit(X, y)
+        dropped = MLPClassifier(dropout=0.5, **settings).fit(X, y)
+        # Two warm-started fits of 2 epochs give the fit of 4, masks included.
+        twice = MLPClassifier(dropout=0.5, warm_start=True,
+                              **{**settings, "max_iter": 2}).fit(X, y).fit(X, y)
+    assert not np.array_equal(dropped._params, plain._params)
+    np.testing.assert_array_equal(twice._params, dropped._params)
+    # Predictions use every unit, deterministically; a longer fit learns well.
+    np.testing.assert_array_equal(dropped.predict_proba(X_test), dropped.predict_proba(X_test))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        longer = MLPClassifier(dropout=0.5, **{**settings, "max_iter": 30}).fit(X, y)
+    assert longer.score(X_test, y_test) > 0.9
+    # The masks come from a stream of their own: the shuffling stream is untouched.
+    np.testing.assert_array_equal(dropped._random_state.get_state()[1],
+                                  plain._random_state.get_state()[1])
