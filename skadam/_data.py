@@ -34,12 +34,16 @@ class Validation:
         self.sample_weight = sample_weight
         self.scorer = scorer
 
-    def scores(self, runs, network, loss, params):
-        """The score of each run, whose parameters are the rows of ``params``."""
+    def scores(self, runs, network, loss):
+        """The score of each run: of its members' averaged prediction for an ensemble."""
         if self.scorer is None:
-            work = network.workspace(params, None, self.X.shape[0])
-            losses = loss.per_sample(network.forward(work, self.X), self.Y)
-            return [-float(np.average(row, weights=self.sample_weight)) for row in losses]
+            scores = []
+            for run in runs:
+                work = network.workspace(run.params, None, self.X.shape[0])
+                raw = loss.combine(network.forward(work, self.X))
+                losses = loss.per_sample(raw, self.Y)
+                scores.append(-float(np.average(losses, weights=self.sample_weight)))
+            return scores
         weights = {} if self.sample_weight is None else {"sample_weight": self.sample_weight}
         return [float(self.scorer(run.estimator, self.X, self.y, **weights)) for run in runs]
 

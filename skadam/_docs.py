@@ -52,7 +52,8 @@ n_iter_ : int
     t_ : int
         Training samples seen by the solver.
     loss_curve_ : list of float
-        The objective (mean loss plus penalty) averaged over each epoch's minibatches.
+        The objective (mean loss plus penalty) averaged over each epoch's minibatches
+        (and over the members of an ensemble).
     best_loss_ : float
         The lowest entry of ``loss_curve_``.
     validation_scores_ : list of float or None
@@ -63,8 +64,9 @@ n_iter_ : int
         Whether the last ``n_iter_no_change`` epochs brought no progress.
     optimizer_ : Optimizer
         The optimizer used (a clone of ``solver`` or the one it names).
-    optimizer_state_ : OptimizerState
-        Its state, carried over by ``warm_start`` and ``partial_fit``.
+    optimizer_state_ : OptimizerState or tuple of OptimizerState
+        Its state, carried over by ``warm_start`` and ``partial_fit``; one per member
+        for an ensemble.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (``n_features_in_``,)

@@ -189,33 +189,43 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         layout = ParameterLayout(
             (X.shape[1], *self._hidden_layer_sizes(), n_outputs), self._fit_intercept()
         )
+        n_members = self._n_members()
         if continuing:
-            self._check_same_layout(layout)
+            self._check_same_layout(layout, n_members)
             # A copy: a call that raises leaves the model's own buffers untouched.
             params = self._params.copy()
         else:
-            params = self._init_params(layout, X.dtype, Y, sample_weight, rng, incremental)
-        state = solver.init_state(params, n_decayed=layout.n_weights)
-        previous = getattr(self, "optimizer_state_", None)
-        if continuing and _same_kind_of_state(previous, state):
-            _copy_state(previous, into=state)
+            params = self._init_params(layout, X.dtype, Y, sample_weight, rng, incremental,
+                                       n_members)
+        states = [solver.init_state(member, n_decayed=layout.n_weights) for member in params]
+        previous = getattr(self, "_optimizer_states", None)
+        if continuing and previous is not None and all(
+                _same_kind_of_state(*pair) for pair in zip(previous, states, strict=True)):
+            for old, new in zip(previous, states, strict=True):
+                _copy_state(old, into=new)
 
         self._layout = layout
         self._params = params
         self.optimizer_ = solver
-        self.optimizer_state_ = state
+        self._optimizer_states = states
         self._random_state = rng
         self._history = copy.deepcopy(self._history) if continuing else History()
         dropout = self._dropout()
         if dropout:
-            # Masks from a stream of their own, seeded from the fit's seed: dropout
+            # Masks from streams of their own, seeded from the fit's seed: dropout
             # leaves the shuffling as it is, and a copy keeps a failed call undoable.
-            previous = getattr(self, "_dropout_rng", None) if continuing else None
-            self._dropout_rng = (copy.deepcopy(previous) if previous is not None else
-                                 np.random.default_rng([self._validation_seed, 1]))
+            previous = getattr(self, "_dropout_rngs", None) if continuing else None
+            self._dropout_rngs = (copy.deepcopy(previous) if previous is not None else
+                                  [np.random.default_rng([self._validation_seed, 1]
+                                                         + ([member] if member else []))
+                                   for member in range(n_members)])
         return Fit(Network(layout, self._activation()), self._make_loss(n_outputs),
                    TrainingData(X, Y, sample_weight), validation,
                    self._batch_size(X.shape[0]), rng if self.shuffle else None, dropout)
+
+    def _n_members(self):
+        """The number of networks trained side by side whose predictions are averaged."""
+        return 1
 
     def _dropout(self):
         """The probability of dropping a hidden unit in training; none without hidden layers."""
@@ -223,8 +233,8 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
 
     def _run(self, callbacks=None):
         """This estimator's run: its parameters, optimizer, state, history and penalty."""
-        return Run(self, self._params, self.optimizer_, self.optimizer_state_, self._history,
-                   self.alpha, callbacks, getattr(self, "_dropout_rng", None))
+        return Run(self, self._params, self.optimizer_, self._optimizer_states, self._history,
+                   self.alpha, callbacks, getattr(self, "_dropout_rngs", None))
 
     def _follow(self, leader):
         """Start a fit as ``leader``'s, just prepared on the same data, would have it start.
@@ -238,11 +248,12 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
                 setattr(self, name, getattr(leader, name))
         self._params = leader._params.copy()
         self._random_state = copy.deepcopy(leader._random_state)
-        if hasattr(leader, "_dropout_rng"):
-            self._dropout_rng = copy.deepcopy(leader._dropout_rng)
+        if hasattr(leader, "_dropout_rngs"):
+            self._dropout_rngs = copy.deepcopy(leader._dropout_rngs)
         self.optimizer_ = self._resolve_solver()
-        self.optimizer_state_ = self.optimizer_.init_state(
-            self._params, n_decayed=self._layout.n_weights)
+        self._optimizer_states = [
+            self.optimizer_.init_state(member, n_decayed=self._layout.n_weights)
+            for member in self._params]
         self._history = History()
 
     # What the preparation of a fit learns from the data, which a fit that follows
@@ -374,20 +385,31 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
     def _stratify(self, y):
         return None
 
-    def _init_params(self, layout, dtype, Y, sample_weight, rng, incremental):
-        params = np.zeros(layout.n_params, dtype=dtype)
-        for coef, (fan_in, fan_out) in zip(layout.coefs(params), layout.weight_shapes,
-                                           strict=True):
-            if layout.n_layers > 1:
-                # Glorot & Bengio's uniform initialisation; sigmoid units take a narrower
-                # range as their slope at zero is 1/4.
-                factor = 2.0 if self._activation() == "logistic" else 6.0
-                bound = np.sqrt(factor / (fan_in + fan_out))
-                coef[...] = rng.uniform(-bound, bound, size=(fan_in, fan_out))
-        output_bias = layout.intercepts(params)[-1]
-        if output_bias.size:
-            output_bias[...] = self._initial_output_bias(
-                self._make_loss(layout.layer_sizes[-1]), Y, sample_weight, incremental)
+    def _init_params(self, layout, dtype, Y, sample_weight, rng, incremental, n_members):
+        """Initial parameters, one row per member.
+
+        The first member draws its weights from the fit's stream ``rng``, as a model
+        alone does; the others from streams of their own seeded from the fit's seed,
+        so that the shuffling, which ``rng`` goes on to draw, is the same for any
+        number of members.
+        """
+        params = np.zeros((n_members, layout.n_params), dtype=dtype)
+        bias = self._initial_output_bias(self._make_loss(layout.layer_sizes[-1]), Y,
+                                         sample_weight, incremental)
+        for member, row in enumerate(params):
+            stream = rng if member == 0 else np.random.default_rng(
+                [self._validation_seed, 2, member])
+            for coef, (fan_in, fan_out) in zip(layout.coefs(row), layout.weight_shapes,
+                                               strict=True):
+                if layout.n_layers > 1:
+                    # Glorot & Bengio's uniform initialisation; sigmoid units take a
+                    # narrower range as their slope at zero is 1/4.
+                    factor = 2.0 if self._activation() == "logistic" else 6.0
+                    bound = np.sqrt(factor / (fan_in + fan_out))
+                    coef[...] = stream.uniform(-bound, bound, size=(fan_in, fan_out))
+            output_bias = layout.intercepts(row)[-1]
+            if output_bias.size:
+                output_bias[...] = bias
         return params
 
     def _initial_output_bias(self, loss, Y, sample_weight, incremental):
@@ -395,7 +417,14 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         # of learning the targets' mean (or the class priors).
         return loss.baseline(Y, sample_weight)
 
-    def _check_same_layout(self, layout):
+    def _check_same_layout(self, layout, n_members):
+        if n_members != self._params.shape[0]:
+            raise ValueError(
+                f"Cannot continue training: the model was fitted as an ensemble of "
+                f"{self._params.shape[0]} and ensemble_size is now {n_members}. Set "
+                f"ensemble_size={self._params.shape[0]} to continue, or warm_start=False to "
+                "fit a new model."
+            )
         if layout.layer_sizes != self._layout.layer_sizes or (
             layout.fit_intercept != self._layout.fit_intercept
         ):
@@ -412,8 +441,8 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
                           dtype=[np.float64, np.float32])
         X = X.astype(self._params.dtype, copy=False)
         network = Network(self._layout, self._activation())
-        params = self._params[np.newaxis]
-        return network.forward(network.workspace(params, None, X.shape[0]), X)[0]
+        raw = network.forward(network.workspace(self._params, None, X.shape[0]), X)
+        return self._make_loss(raw.shape[-1]).combine(raw)
 
     # The history's entries, under scikit-learn's names (documented on each estimator).
     n_iter_ = property(lambda self: self._history.n_iter)
@@ -424,6 +453,11 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
     best_validation_score_ = property(lambda self: self._history.best_validation_score)
     patience_exhausted_ = property(lambda self: self._history.patience_exhausted)
     _best_params = property(lambda self: self._history.best_params)
+
+    @property
+    def optimizer_state_(self):
+        states = self._optimizer_states
+        return states[0] if len(states) == 1 else tuple(states)
 
 
 def fit_together(estimators, X, y, sample_weight=None):

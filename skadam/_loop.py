@@ -1,18 +1,23 @@
-"""The training loop: epochs of minibatch steps over a stack of K runs, then bookkeeping.
+"""The training loop: epochs of minibatch steps over a stack of networks, then bookkeeping.
 
-Every fit trains a stack: ``fit`` and ``partial_fit`` one run, a batched search one run
-per grid point. The runs read the same minibatches; each has its own parameters (a row
-of the stack), optimizer and state, L2 penalty and :class:`~skadam._history.History`.
-An epoch shuffles by one permutation, walks contiguous batches (forward, loss gradient,
-backward, L2 penalty, optimizer step, each for the whole stack in one call), and ends
-with each run's bookkeeping: its objective, validation score, best weights and
-patience. A run that stops, diverges or runs out of patience leaves the stack; the
-others go on. What a fit guarantees (Ctrl-C between minibatches, callbacks, divergence
-going back to sound weights, early stopping) holds for every run of any stack because
-it is this one loop.
+Every fit trains a stack. Its rows are networks: one for ``fit`` and ``partial_fit``,
+one per member of an ensemble, one per grid point of a batched search (times its
+ensemble's members). A *run* is one model: the rows of one estimator, which share its
+:class:`~skadam._history.History`, its optimizer and its L2 penalty, while each row has
+its own parameters and optimizer state. Every row reads the same minibatches. An epoch
+shuffles by one permutation, walks contiguous batches (forward, loss gradient,
+backward, L2 penalty, optimizer step, each for all the rows in one call), and ends with
+each run's bookkeeping: its objective (the mean of its members'), its validation score
+(of the members' averaged prediction), best weights and patience. A run that stops or
+runs out of patience leaves the stack with all its rows; a row whose training diverges
+goes back to sound weights and leaves alone, the other members of its run going on.
+What a fit guarantees (Ctrl-C between minibatches, callbacks, divergence going back to
+sound weights, early stopping) holds for every run of any stack because it is this one
+loop.
 """
 
 import copy
+import math
 import time
 from contextlib import contextmanager, nullcontext
 
@@ -33,43 +38,46 @@ NO_GUARD = NoGuard()
 
 
 class Run:
-    """One run of a stack: the model it trains and everything that is its own.
+    """One model of a stack: the networks of one estimator and everything that is its own.
 
     Parameters
     ----------
     estimator : BaseAdamEstimator
         The estimator whose fitted attributes the run's buffers and history are.
-    params : ndarray of shape (n_params,)
-        Its parameters, trained in place (a stack of one trains this very buffer).
+    params : ndarray of shape (n_members, n_params)
+        The parameters of its members, one network per row: the estimator's own
+        buffer, which holds the run's weights whenever the loop hands control to the
+        estimator (bookkeeping, callbacks, the end of the call).
     optimizer : Optimizer
-        Its resolved solver.
-    state : OptimizerState
-        Its optimizer state.
+        Its resolved solver, the same for every member.
+    states : list of OptimizerState
+        One optimizer state per member.
     history : History
         Its history, continued by this call.
     alpha : float
         Its L2 penalty.
     callbacks : EpochCallbacks or None
         scikit-learn's callback hooks of its fit.
-    dropout_rng : numpy.random.Generator or None
-        Its own stream of dropout masks, when the network drops units.
+    dropout_rngs : list of numpy.random.Generator or None
+        Each member's own stream of dropout masks, when the network drops units.
     """
 
-    def __init__(self, estimator, params, optimizer, state, history, alpha, callbacks=None,
-                 dropout_rng=None):
+    def __init__(self, estimator, params, optimizer, states, history, alpha, callbacks=None,
+                 dropout_rngs=None):
         self.estimator = estimator
-        self.dropout_rng = dropout_rng
         self.params = params
-        self.optimizer, self.state = optimizer, state
+        self.optimizer, self.states = optimizer, list(states)
         self.history = history
         self.alpha = float(alpha)
         self.callbacks = callbacks
-        self.steps_before = state.t
+        self.dropout_rngs = dropout_rngs
+        self.steps_before = [state.t for state in self.states]
+        self.n_training = params.shape[0]  # members not stopped by divergence
 
-    def bind(self, params):
-        """Make ``params`` (a row of a stack) this run's and its estimator's buffer."""
-        self.params = params
-        self.estimator._params = params
+    @property
+    def n_members(self):
+        """The number of networks of the model."""
+        return self.params.shape[0]
 
 
 class Fit:
@@ -101,61 +109,73 @@ class Fit:
         self.dropout = dropout
 
 
-class _Stack:
-    """The runs still training, with their parameters, gradients and states as rows."""
+class _Part:
+    """The rows of the stack that one thread trains, with their parameters, gradients
+    and states as rows of arrays of their own.
 
-    def __init__(self, runs, fit):
-        self.runs = runs
-        if len(runs) == 1:
-            self.params = runs[0].params[np.newaxis]  # the run's own buffer: no copy
-        else:
-            self.params = np.stack([run.params for run in runs])
-            for row, run in enumerate(runs):
-                run.bind(self.params[row])
-        self.grad = np.zeros_like(self.params)
-        # Each row's last weights known to give a finite loss (see _train_batch).
+    ``seats`` lists the ``(run, member)`` of each row. The rows of one whole run (a fit,
+    or an ensemble on one core) train in the run's own buffer, without a copy;
+    otherwise the part trains copies, which :meth:`store` writes back to the runs.
+    """
+
+    def __init__(self, seats, fit):
+        self.seats = list(seats)
+        run = self.seats[0][0]
+        whole = [seat for seat in self.seats] == [(run, m) for m in range(run.n_members)]
+        self.params = run.params if whole else np.stack(
+            [run.params[member] for run, member in self.seats])
+        self.is_copy = not whole
         self.restore_points = self.params.copy()
-        self.states = StackedStates([run.state for run in runs])
+        self.states = StackedStates([run.states[member] for run, member in self.seats])
+        self.totals = np.zeros(len(self.seats))  # each row's weighted loss sum this epoch
+        self._rows_changed(fit)
+
+    def _rows_changed(self, fit):
+        runs = [run for run, _ in self.seats]
+        self.grad = np.zeros_like(self.params)
         self.optimizers = [run.optimizer for run in runs]
         self.alphas = np.array([run.alpha for run in runs])
         self.penalised = bool(self.alphas.any())
-        self.per_epoch = _counts_epochs(run.optimizer for run in runs)
-        self.totals = np.zeros(len(runs))  # each run's weighted loss sum this epoch
-        self._buffers(fit)
-
-    def _buffers(self, fit):
+        self.per_epoch = _counts_epochs(self.optimizers)
         n_weights = fit.network.layout.n_weights
         # Weights come first in every row: the L2 penalty acts on one leading slice.
         self.weights, self.grad_weights = self.params[:, :n_weights], self.grad[:, :n_weights]
         self.work = fit.network.workspace(self.params, self.grad, fit.batch_size)
         self.dropout = None if not fit.dropout else Dropout(
-            fit.dropout, [run.dropout_rng for run in self.runs],
+            fit.dropout, [run.dropout_rngs[member] for run, member in self.seats],
             fit.network.layout.layer_sizes[1:-1], fit.batch_size, self.params.dtype)
 
+    def store(self, rows=None):
+        """Write the rows' parameters (all of them by default) back to their runs."""
+        if not self.is_copy:
+            return
+        for row in range(len(self.seats)) if rows is None else rows:
+            run, member = self.seats[row]
+            np.copyto(run.params[member], self.params[row])
+
+    def rows_of(self, run):
+        """``{member: row}`` of the run's members that this part trains."""
+        return {member: row for row, (owner, member) in enumerate(self.seats) if owner is run}
+
     def drop(self, rows, fit):
-        """Take the runs of ``rows`` out of the stack; they get buffers of their own."""
+        """Take the rows out of the part; their runs' buffers must hold their weights."""
         leaving = set(rows)
-        kept = [row for row in range(len(self.runs)) if row not in leaving]
-        for row in leaving:
-            self.runs[row].bind(self.params[row].copy())
+        if not leaving:
+            return
+        kept = [row for row in range(len(self.seats)) if row not in leaving]
         if not kept:
-            for row in leaving:
-                self.states.states[row].detach()
-            self.runs = []
+            for state in self.states.states:
+                if any(getattr(state, name).base is not None for name in state.buffer_names):
+                    state.detach()  # views of a stack: the state gets arrays of its own
+            self.seats = []
             return
         self.states = self.states.select(kept)
-        self.runs = [self.runs[row] for row in kept]
+        self.seats = [self.seats[row] for row in kept]
         self.params = self.params[kept]
-        for row, run in enumerate(self.runs):
-            run.bind(self.params[row])
-        self.grad = np.zeros_like(self.params)
+        self.is_copy = True
         self.restore_points = self.restore_points[kept]
-        self.optimizers = [run.optimizer for run in self.runs]
-        self.per_epoch = _counts_epochs(self.optimizers)
-        self.alphas = self.alphas[kept]
-        self.penalised = bool(self.alphas.any())
         self.totals = self.totals[kept]
-        self._buffers(fit)
+        self._rows_changed(fit)
 
 
 def _counts_epochs(optimizers):
@@ -171,51 +191,53 @@ def train(runs, fit, n_epochs, *, incremental, interrupt=NO_GUARD):
     ``n_iter_no_change`` epochs in a row without an improvement greater than ``tol`` of
     its monitored quantity (its validation score when ``fit`` has validation data, else
     its training objective) unless ``incremental``, where the caller decides; with
-    early stopping it then goes back to its best weights. A run whose loss, gradient or
-    optimizer state becomes non-finite goes back to the last weights known to give a
-    finite loss and stops, with a warning; a run that could not take a single step
-    raises. ``interrupt`` (an :class:`~skadam._interrupt.InterruptGuard`) is checked
-    before every minibatch; Ctrl-C leaves every run at its last completed step.
+    early stopping it then goes back to its best weights. A member whose loss, gradient
+    or optimizer state becomes non-finite goes back to the last weights known to give a
+    finite loss and stops, with a warning; the run stops when none of its members
+    trains any more, and a member that could not take a single step makes the call
+    raise. ``interrupt`` (an :class:`~skadam._interrupt.InterruptGuard`) is checked
+    before every minibatch; Ctrl-C leaves every row at its last completed step.
 
-    Threads: a stack of one run leaves BLAS its own threading, as any fit. A stack of
-    several is cut into one part per core, whose runs train on their own thread with
-    single-threaded BLAS: each run makes the products it makes alone (small ones, for
-    which BLAS would use one thread anyway), and the cores work on different runs
+    Threads: a stack of one row leaves BLAS its own threading, as any fit. A stack of
+    several rows is cut into one part per core, whose rows train on their own thread
+    with single-threaded BLAS: each row makes the products it makes alone (small ones,
+    for which BLAS would use one thread anyway), and the cores work on different rows
     instead of contending for each product.
     """
     for run in runs:
         run.history.begin_call(validating=fit.validation is not None, incremental=incremental)
-    parts = [_Stack(group, fit) for group in _split(list(runs))]
+    seats = [(run, member) for run in runs for member in range(run.n_members)]
+    parts = [_Part(group, fit) for group in _split(seats)]
+    live = list(runs)
     with _on_every_core() if len(parts) > 1 else nullcontext():
         for _ in range(n_epochs):
             started = time.perf_counter()
-            for run in _runs_of(parts):
+            for run in live:
                 if run.callbacks is not None:
                     run.callbacks.epoch_begins()
             try:
                 # Overflow is detected below and reported with advice; numpy's own
                 # warnings about it would only repeat that less helpfully.
                 with np.errstate(over="ignore", invalid="ignore"):
-                    parts = _run_epoch(parts, fit, interrupt)
+                    parts, live = _run_epoch(parts, live, fit, interrupt)
             except TrainingInterrupted:
                 for part in parts:
-                    for run in part.runs:
-                        if run.callbacks is not None:
-                            run.callbacks.epoch_ends(run.params)
-                    _finish(part, range(len(part.runs)), fit, check=False)
+                    part.store()
+                for run in live:
+                    if run.callbacks is not None:
+                        run.callbacks.epoch_ends(run.params)
+                _end_runs(parts, live, fit, check=False)
                 raise
             seconds = time.perf_counter() - started
-            for part in parts:
-                _end_epoch(part, fit, seconds)
-            parts = [part for part in parts if part.runs]
-            if not parts:
+            live = _end_epoch(parts, live, fit, seconds)
+            parts = [part for part in parts if part.seats]
+            if not live:
                 break
         else:
             if not incremental:
-                for run in _runs_of(parts):
+                for run in live:
                     warn_max_iter(run.estimator, n_epochs)
-    for part in parts:
-        _finish(part, range(len(part.runs)), fit, check=True)
+    _end_runs(parts, live, fit, check=True)
     for run in runs:
         if not incremental and fit.validation is not None and run.estimator.early_stopping:
             if run.history.best_params is not None:
@@ -228,23 +250,19 @@ def _on_every_core():
         yield
 
 
-def _split(runs):
-    """Consecutive groups of runs, one per thread (a single group on one core)."""
-    n_parts = min(N_THREADS, len(runs))
-    bounds = np.linspace(0, len(runs), n_parts + 1).round().astype(int)
-    return [runs[start:stop] for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
+def _split(rows):
+    """Consecutive groups of rows, one per thread (a single group on one core)."""
+    n_parts = min(N_THREADS, len(rows))
+    bounds = np.linspace(0, len(rows), n_parts + 1).round().astype(int)
+    return [rows[start:stop] for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def _runs_of(parts):
-    return [run for part in parts for run in part.runs]
-
-
-def _run_epoch(parts, fit, interrupt):
-    """One pass over the data for every run of ``parts``; return the parts that remain.
+def _run_epoch(parts, live, fit, interrupt):
+    """One pass over the data for every row of ``parts``; return the parts and runs left.
 
     The parts train on the same blocks of shuffled rows, each on its own thread; what
-    their runs' divergence asks of the caller (warnings, callbacks) is done here, in
-    the caller's thread.
+    their rows' divergence asks of the caller (warnings, callbacks, the end of a run
+    whose members all diverged) is done here, in the caller's thread.
     """
     for part in parts:
         part.totals.fill(0.0)
@@ -262,22 +280,26 @@ def _run_epoch(parts, fit, interrupt):
             # Every part finishes its block before anything goes on, errors included.
             results = [future.result() for future in futures]
         results.insert(0, first)
-        parts_before, parts = parts, []
-        for part, divergences in zip(parts_before, results, strict=True):
-            for divergence in divergences:
-                divergence.report()
-            if part.runs:
-                parts.append(part)
+        for divergence in (divergence for result in results for divergence in result):
+            divergence.report()
+            divergence.run.n_training -= 1
+        ended = [run for run in live if not run.n_training]
+        if ended:
+            for run in ended:
+                _close_epoch(run)
+            _end_runs(parts, ended, fit, check=False)
+            live = [run for run in live if run.n_training]
+        parts = [part for part in parts if part.seats]
         if not parts:
             break
-    return parts
+    return parts, live
 
 
-def _train_block(stack, fit, block, rows_before, last_block, interrupt):
-    """Train ``stack`` on the minibatches of one block; return its divergences.
+def _train_block(part, fit, block, rows_before, last_block, interrupt):
+    """Train ``part`` on the minibatches of one block; return its divergences.
 
-    A minibatch is all or nothing: when some runs' loss or gradient is not finite, no
-    run steps; those runs go back to their restore points and leave, and the others
+    A minibatch is all or nothing: when some rows' loss or gradient is not finite, no
+    row steps; those rows go back to their restore points and leave, and the others
     take the batch again without them.
     """
     X, Y, weight = block
@@ -287,77 +309,90 @@ def _train_block(stack, fit, block, rows_before, last_block, interrupt):
         stop = min(start + fit.batch_size, X.shape[0])
         batch = (X[start:stop], Y[start:stop], None if weight is None else weight[start:stop])
         last = last_block and stop == X.shape[0]
-        if stack.per_epoch:
+        if part.per_epoch:
             # The progress this update completes, for schedules counted in epochs.
             fraction = (rows_before + stop) / fit.data.n_samples
-            for run, state in zip(stack.runs, stack.states.states, strict=True):
+            for (run, _), state in zip(part.seats, part.states.states, strict=True):
                 state.epoch = run.history.n_iter + fraction
-        while stack.runs:
-            bad_rows = _train_batch(stack, fit, *batch, last=last)
+        while part.seats:
+            bad_rows = _train_batch(part, fit, *batch, last=last)
             if not bad_rows.size:
                 break
-            divergences += [_restore(stack, row, fit) for row in bad_rows]
-            _finish(stack, bad_rows, fit, check=False)
-        if not stack.runs:
+            divergences += [_restore(part, row, fit) for row in bad_rows]
+            part.drop(bad_rows, fit)
+        if not part.seats:
             break
     return divergences
 
 
-def _train_batch(stack, fit, X, Y, weight, last):
-    """One minibatch step of every run; or, if some runs' loss or gradient is not finite,
+def _train_batch(part, fit, X, Y, weight, last):
+    """One minibatch step of every row; or, if some rows' loss or gradient is not finite,
     nothing at all and those rows. Before the epoch's ``last`` step, the weights become
     the restore points: sound weights, unlike the ones that step leaves, which the next
     epoch's first minibatch may find diverged."""
     n_rows = X.shape[0]
-    network, work = fit.network, stack.work
-    raw = network.forward(work, X, stack.dropout)
+    network, work = fit.network, part.work
+    raw = network.forward(work, X, part.dropout)
     delta = work.deltas(n_rows)[-1]
     losses = fit.loss.loss_and_gradient(raw, Y, delta)
     if weight is None:
         batch_totals = losses.sum(axis=1)
         delta *= 1.0 / n_rows
     else:
-        # One dot product per run, the same for every run of any stack.
+        # One dot product per row, the same for every row of any stack.
         batch_totals = np.matmul(losses[:, np.newaxis, :], weight)[:, 0]
         delta *= (weight / n_rows)[:, np.newaxis]
-    network.backward(work, X, delta, stack.dropout)
-    if stack.penalised:
+    network.backward(work, X, delta, part.dropout)
+    if part.penalised:
         # A fused loop, with no temporary. Not scipy's BLAS axpy: its thread pool,
         # distinct from numpy's, would spin on the cores numpy's next product needs.
-        add_scaled(stack.grad_weights, stack.weights, stack.alphas)
-    if not (all_finite(batch_totals) and all_finite(stack.grad)):
-        return np.array([row for row in range(len(stack.runs))
-                         if not (np.isfinite(batch_totals[row]) and all_finite(stack.grad[row]))])
+        add_scaled(part.grad_weights, part.weights, part.alphas)
+    if not (all_finite(batch_totals) and all_finite(part.grad)):
+        return np.array([row for row in range(len(part.seats))
+                         if not (np.isfinite(batch_totals[row]) and all_finite(part.grad[row]))])
     if last:
-        np.copyto(stack.restore_points, stack.params)
-    step_rows(stack.optimizers, stack.params, stack.grad, stack.states)
-    stack.totals += batch_totals
+        np.copyto(part.restore_points, part.params)
+    step_rows(part.optimizers, part.params, part.grad, part.states)
+    part.totals += batch_totals
     return _NO_ROWS
 
 
 _NO_ROWS = np.array([], dtype=np.int64)
 
 
-def _end_epoch(stack, fit, seconds):
-    """Each run's bookkeeping after an epoch; the runs that stop leave the stack."""
+def _end_epoch(parts, live, fit, seconds):
+    """Each run's bookkeeping after an epoch; return the runs that go on.
+
+    A run's objective is the mean of its members' that trained the whole epoch; a
+    member whose objective or optimizer state is not finite diverged, and leaves.
+    """
     n_samples = fit.data.n_samples
-    objectives = [epoch_objective(run, total / n_samples)
-                  for run, total in zip(stack.runs, stack.totals, strict=True)]
-    diverged = []
-    for row, (run, objective) in enumerate(zip(stack.runs, objectives, strict=True)):
-        overflowed = np.isfinite(objective) and not state_is_finite(run.state)
-        if overflowed or not np.isfinite(objective):
-            diverged.append(row)
-            _restore(stack, row, fit, state_overflow=overflowed).report()
-    objectives = [objective for row, objective in enumerate(objectives) if row not in diverged]
-    _finish(stack, diverged, fit, check=False)
-    scores = [None] * len(stack.runs)
-    if fit.validation is not None and stack.runs:
-        scores = fit.validation.scores(stack.runs, fit.network, fit.loss, stack.params)
-    leaving = []
-    for row, (run, objective, score) in enumerate(zip(stack.runs, objectives, scores,
-                                                      strict=True)):
+    objectives = {id(run): [] for run in live}
+    for part in parts:
+        part.store()
+        diverged = []
+        for row, (run, member) in enumerate(part.seats):
+            objective = epoch_objective(run, member, part.totals[row] / n_samples)
+            overflowed = np.isfinite(objective) and not state_is_finite(run.states[member])
+            if overflowed or not np.isfinite(objective):
+                diverged.append(row)
+                _restore(part, row, fit, state_overflow=overflowed).report()
+                run.n_training -= 1
+            else:
+                objectives[id(run)].append(objective)
+        part.drop(diverged, fit)
+    ended = [run for run in live if not objectives[id(run)]]
+    for run in ended:
+        _close_epoch(run)
+    _end_runs(parts, ended, fit, check=False)
+    live = [run for run in live if objectives[id(run)]]
+    scores = [None] * len(live)
+    if fit.validation is not None and live:
+        scores = fit.validation.scores(live, fit.network, fit.loss)
+    going_on, leaving = [], []
+    for run, score in zip(live, scores, strict=True):
         estimator = run.estimator
+        objective = math.fsum(objectives[id(run)]) / len(objectives[id(run)])
         stop = run.history.record(objective, n_samples, run.params, tol=estimator.tol,
                                   n_iter_no_change=estimator.n_iter_no_change, score=score)
         if estimator.verbose:
@@ -366,9 +401,9 @@ def _end_epoch(stack, fit, seconds):
             np.copyto(run.params, run.history.best_params)
         if run.callbacks is not None:
             stop = run.callbacks.epoch_ends(run.params) or stop
-        if stop:
-            leaving.append(row)
-    _finish(stack, leaving, fit, check=True)
+        (leaving if stop else going_on).append(run)
+    _end_runs(parts, leaving, fit, check=True)
+    return going_on
 
 
 def _print_epoch(run, objective, score, seconds, stopped):
@@ -382,65 +417,65 @@ def _print_epoch(run, objective, score, seconds, stopped):
               f"{estimator.n_iter_no_change} consecutive epochs.")
 
 
-def _finish(stack, rows, fit, *, check):
-    """End the runs of ``rows``: the final weights checked, own buffers, the rng a run
-    alone would leave; they leave the stack."""
-    rows = list(rows)
-    if not rows:
-        return
-    if check:
-        _check_final_weights(stack, rows, fit)
-    if fit.rng is not None:
-        for row in rows:
+def _end_runs(parts, runs, fit, *, check):
+    """End ``runs``, whose buffers hold their weights: the final weights checked, the rng
+    a run alone would leave; their rows leave the parts."""
+    for run in runs:
+        if check:
+            _check_final_weights(run, parts, fit)
+        if fit.rng is not None:
             # The stream as the run alone would leave it; others of the stack may go on.
-            stack.runs[row].estimator._random_state = copy.deepcopy(fit.rng)
-    if len(stack.runs) == 1 and stack.runs[0].params.base is None:
-        stack.runs = []  # a fit's own buffers: nothing to hand over
-        return
-    stack.drop(rows, fit)
+            run.estimator._random_state = copy.deepcopy(fit.rng)
+    ending = {id(run) for run in runs}
+    for part in parts:
+        part.drop([row for row, (run, _) in enumerate(part.seats) if id(run) in ending], fit)
 
 
-def _check_final_weights(stack, rows, fit):
+def _check_final_weights(run, parts, fit):
     """Go back to sound weights where the last step of a call left ones that overflow.
 
     Every step is checked by the next minibatch's loss, except the last one of a call:
-    its weights are checked here on the first minibatch of the data, one forward pass.
+    the weights of the members still training are checked here on the first minibatch
+    of the data, one forward pass.
     """
     n_rows = min(fit.batch_size, fit.data.n_samples)
     X, Y = fit.data.X[:n_rows], fit.data.Y[:n_rows]
-    params = stack.params[rows]
     with np.errstate(over="ignore", invalid="ignore"):
-        raw = fit.network.forward(fit.network.workspace(params, None, n_rows), X)
+        raw = fit.network.forward(fit.network.workspace(run.params, None, n_rows), X)
         losses = fit.loss.per_sample(raw, Y)
-    for index, row in enumerate(rows):
-        if not (np.isfinite(raw[index]).all() and np.isfinite(losses[index]).all()):
-            _restore(stack, row, fit, epoch=stack.runs[row].history.n_iter).report()
+    for part in parts:
+        for member, row in part.rows_of(run).items():
+            if not (np.isfinite(raw[member]).all() and np.isfinite(losses[member]).all()):
+                _restore(part, row, fit, epoch=run.history.n_iter).report()
+                _close_epoch(run)
 
 
-def _restore(stack, row, fit, *, epoch=None, state_overflow=False):
-    """Stop the run of ``row``, whose loss, gradient or optimizer state became non-finite.
+def _restore(part, row, fit, *, epoch=None, state_overflow=False):
+    """Stop the member of ``row``, whose loss, gradient or optimizer state became non-finite.
 
     Its restore point holds the last weights known to give a finite loss. The moments
     are spoilt by the exploding gradients, so the optimizer starts afresh from those
-    weights. Returns the :class:`_Divergence` to report. A run that has not taken a
+    weights. Returns the :class:`_Divergence` to report. A member that has not taken a
     single step in this call has no such weights: the call raises instead.
     """
-    run, state = stack.runs[row], stack.states.states[row]
-    if state.t == run.steps_before:
+    run, member = part.seats[row]
+    state = run.states[member]
+    if state.t == run.steps_before[member]:
         raise untrainable_data_error(run.estimator, fit.data.X)
-    np.copyto(run.params, stack.restore_points[row])
+    np.copyto(part.params[row], part.restore_points[row])
+    part.store([row])
     state.t = 0
     for name in state.buffer_names:
         getattr(state, name).fill(0)
     epoch = run.history.n_iter + 1 if epoch is None else epoch
-    return _Divergence(run, epoch, state.buffer_names if state_overflow else None)
+    return _Divergence(run, member, epoch, state.buffer_names if state_overflow else None)
 
 
 class _Divergence:
-    """A run stopped by divergence, to report in the thread of the user's call."""
+    """A member stopped by divergence, to report in the thread of the user's call."""
 
-    def __init__(self, run, epoch, overflowed_buffers):
-        self.run, self.epoch = run, epoch
+    def __init__(self, run, member, epoch, overflowed_buffers):
+        self.run, self.member, self.epoch = run, member, epoch
         self.overflowed_buffers = overflowed_buffers
 
     def report(self):
@@ -457,11 +492,21 @@ class _Divergence:
             what = f"the training loss became non-finite in epoch {self.epoch}"
             advice = ("Lower the solver's learning rate (e.g. "
                       "solver=Adam(learning_rate=1e-4)), scale the features, or raise alpha.")
-        warn(f"{type(run.estimator).__name__}: {what}; training stopped, the last weights "
-             f"that gave a finite loss were kept and the optimizer's state reset. {advice}",
+        if run.n_members == 1:
+            outcome = ("training stopped, the last weights that gave a finite loss were kept "
+                       "and the optimizer's state reset")
+        else:
+            what = f"member {self.member} of the ensemble of {run.n_members}: {what}"
+            outcome = ("that member stopped training (the others go on), with the last "
+                       "weights that gave a finite loss and its optimizer's state reset")
+        warn(f"{type(run.estimator).__name__}: {what}; {outcome}. {advice}",
              ConvergenceWarning)
-        if run.callbacks is not None and run.callbacks.epoch is not None:
-            run.callbacks.epoch_ends(run.params)
+
+
+def _close_epoch(run):
+    """Close the epoch's callback subtask of a run that divergence ends mid-epoch."""
+    if run.callbacks is not None and run.callbacks.epoch is not None:
+        run.callbacks.epoch_ends(run.params)
 
 
 def state_is_finite(state):
@@ -504,14 +549,14 @@ def warn_max_iter(estimator, n_epochs):
          ConvergenceWarning)
 
 
-def epoch_objective(run, epoch_loss):
-    """The training objective of an epoch: its mean batch loss plus the L2 penalty.
+def epoch_objective(run, member, epoch_loss):
+    """A member's training objective of an epoch: its mean batch loss plus the L2 penalty.
 
     With finite weights the penalty can still overflow: the caller treats a non-finite
     objective as divergence, like a non-finite loss.
     """
     if run.alpha > 0:
-        weights = run.params[: run.estimator._layout.n_weights]
+        weights = run.params[member, : run.estimator._layout.n_weights]
         with np.errstate(over="ignore"):
             epoch_loss += 0.5 * run.alpha * float(np.dot(weights, weights))
     return float(epoch_loss)

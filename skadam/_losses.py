@@ -10,7 +10,7 @@ same way, so value and gradient always belong to the same function.
 """
 
 import numpy as np
-from scipy.special import expit, logit, softmax, xlogy
+from scipy.special import expit, logit, logsumexp, softmax, xlogy
 
 from ._kernels import sigmoid_cross_entropy, softmax_cross_entropy
 
@@ -36,6 +36,19 @@ class Loss:
         self.gradient(raw, Y, out)
         return losses
 
+    def combine(self, raw):
+        """The raw output of an ensemble, whose prediction is the mean of its members'.
+
+        ``raw`` holds the members' raw outputs, shape (n_members, n_samples, n_outputs);
+        the result, (n_samples, n_outputs), is the raw output that ``link`` maps to the
+        mean of the members' predictions (their probabilities, for the classifiers), so
+        that the losses, scores and predictions of an ensemble are those of one model.
+        A single member's output is returned as it is.
+        """
+        if raw.shape[0] == 1:
+            return raw[0]
+        return self._combine(raw)
+
     def _mean_over_outputs(self, values):
         # A reduction along the outputs of a single column costs more than the column.
         return values[..., 0] if self.n_outputs == 1 else values.mean(axis=-1)
@@ -58,6 +71,9 @@ class SquaredError(Loss):
 
     def link(self, raw):
         return raw
+
+    def _combine(self, raw):
+        return raw.mean(axis=0)
 
     def baseline(self, Y, sample_weight):
         return np.average(Y, axis=0, weights=sample_weight)
@@ -103,6 +119,10 @@ class HalfPoisson(Loss):
     def link(self, raw):
         return np.exp(raw)
 
+    def _combine(self, raw):
+        # log mean exp, without overflow.
+        return logsumexp(raw, axis=0) - np.log(raw.shape[0])
+
     def baseline(self, Y, sample_weight):
         mean = np.average(Y, axis=0, weights=sample_weight)
         return np.log(np.maximum(mean, np.finfo(Y.dtype).tiny))
@@ -142,6 +162,13 @@ class BinaryLogLoss(Loss):
 
     def link(self, raw):
         return expit(raw)
+
+    def _combine(self, raw):
+        # The log-odds of the mean probability, from the log-probabilities of both
+        # outcomes (-softplus(-raw) and -softplus(raw)), so that none rounds to 0 or 1.
+        log_positive = logsumexp(-np.logaddexp(0, -raw), axis=0)
+        log_negative = logsumexp(-np.logaddexp(0, raw), axis=0)
+        return log_positive - log_negative
 
     def baseline(self, Y, sample_weight):
         share = np.average(Y, axis=0, weights=sample_weight)
@@ -195,6 +222,11 @@ class MultinomialLogLoss(Loss):
 
     def link(self, raw):
         return softmax(raw, axis=-1)
+
+    def _combine(self, raw):
+        # The log of the mean probabilities: a raw output whose softmax is that mean.
+        log_proba = raw - logsumexp(raw, axis=-1, keepdims=True)
+        return logsumexp(log_proba, axis=0) - np.log(raw.shape[0])
 
     def baseline(self, Y, sample_weight):
         counts = np.bincount(Y, weights=sample_weight, minlength=self.n_outputs)

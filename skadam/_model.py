@@ -130,8 +130,8 @@ class Workspace:
     def __init__(self, network, params, grad, n_rows):
         layout = network.layout
         self.n_runs = params.shape[0]
-        self.coefs = _coef_views(layout, params)
-        self.intercepts = _intercept_views(layout, params)
+        self.coefs = coef_views(layout, params)
+        self.intercepts = intercept_views(layout, params)
         self.output_intercepts = self.intercepts[-1][:, np.newaxis, :]
         self._widths = layout.layer_sizes[1:]
         self._activations = [np.empty(self.n_runs * n_rows * width, dtype=params.dtype)
@@ -139,8 +139,8 @@ class Workspace:
         self._shaped = {}
         if grad is None:
             return
-        self.grad_coefs = _coef_views(layout, grad)
-        self.grad_intercepts = _intercept_views(layout, grad)
+        self.grad_coefs = coef_views(layout, grad)
+        self.grad_intercepts = intercept_views(layout, grad)
         self._deltas = [np.empty_like(buffer) for buffer in self._activations]
         self.ones = np.ones(n_rows, dtype=params.dtype)
 
@@ -234,7 +234,7 @@ def _product(A, B, out):
         out[run] = A @ B[run]
 
 
-def _coef_views(layout, buffer):
+def coef_views(layout, buffer):
     """Each layer's weights as a (K, fan_in, fan_out) view of the rows of ``buffer``."""
     views, start = [], 0
     for fan_in, fan_out in layout.weight_shapes:
@@ -244,7 +244,7 @@ def _coef_views(layout, buffer):
     return views
 
 
-def _intercept_views(layout, buffer):
+def intercept_views(layout, buffer):
     """Each layer's intercepts as a (K, size) view of the rows of ``buffer``."""
     views, start = [], layout.n_weights
     for size in layout.bias_sizes:

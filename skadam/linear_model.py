@@ -116,13 +116,13 @@ class LinearRegression(RegressorBase):
 
     @property
     def coef_(self):
-        W = self._layout.coefs(self._params)[0]
+        W = self._layout.coefs(self._params[0])[0]
         coef = W.T if self.loss == "poisson" else W.T * self.target_scale_[:, np.newaxis]
         return coef[0] if self._y_1d else coef
 
     @property
     def intercept_(self):
-        b = self._layout.intercepts(self._params)[0]
+        b = self._layout.intercepts(self._params[0])[0]
         if not b.size:
             b = np.zeros(self.target_mean_.shape[0], dtype=self._params.dtype)
         if self.loss != "poisson":
@@ -231,11 +231,11 @@ class LogisticRegression(ClassifierBase):
 
     @property
     def coef_(self):
-        return self._layout.coefs(self._params)[0].T
+        return self._layout.coefs(self._params[0])[0].T
 
     @property
     def intercept_(self):
-        b = self._layout.intercepts(self._params)[0]
+        b = self._layout.intercepts(self._params[0])[0]
         return b if b.size else np.zeros(self._layout.layer_sizes[-1], self._params.dtype)
 
     def decision_function(self, X):

@@ -8,11 +8,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._activations import ACTIVATIONS
 from ._docs import fill_doc
 from ._heads import ClassifierBase, RegressorBase
+from ._model import coef_views, intercept_views
 
 _NETWORK_CONSTRAINTS = {
     "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
     "activation": [StrOptions(set(ACTIVATIONS))],
     "dropout": [Interval(Real, 0, 1, closed="left")],
+    "ensemble_size": [Interval(Integral, 1, None, closed="left")],
 }
 
 
@@ -37,13 +39,20 @@ class _NetworkMixin:
     def _dropout(self):
         return float(self.dropout)
 
+    def _n_members(self):
+        return self.ensemble_size
+
     @property
     def coefs_(self):
-        return self._layout.coefs(self._params)
+        if self._params.shape[0] == 1:
+            return self._layout.coefs(self._params[0])
+        return coef_views(self._layout, self._params)
 
     @property
     def intercepts_(self):
-        return self._layout.intercepts(self._params)
+        if self._params.shape[0] == 1:
+            return self._layout.intercepts(self._params[0])
+        return intercept_views(self._layout, self._params)
 
     @property
     def n_layers_(self):
@@ -63,13 +72,23 @@ default="relu"
     dropout : float, default=0.0
         Probability of dropping each hidden unit at each training step (inverted
         dropout: the kept units are scaled by ``1 / (1 - dropout)``, and predictions use
-        every unit). In [0, 1)."""
+        every unit). In [0, 1).
+    ensemble_size : int, default=1
+        Number of networks trained side by side, each from its own initial weights, on
+        the same minibatches in one pass, each minimising its own loss; predictions
+        average theirs (the probabilities, for a classifier). The first network is the
+        one ``ensemble_size=1`` trains. The ensemble is one model: ``loss_curve_`` holds
+        the mean of the members' objectives, early stopping monitors the score of the
+        averaged prediction and restores every member's weights of its best epoch.
+        Training costs about ``ensemble_size`` times as much, spread over the cores."""
 
 _NETWORK_ATTRIBUTES = """coefs_ : list of ndarray
-        Weight matrices, ``coefs_[i]`` of shape (fan_in, fan_out): views of the one
-        parameter buffer, like ``intercepts_``.
+        Weight matrices, ``coefs_[i]`` of shape (fan_in, fan_out), or (ensemble_size,
+        fan_in, fan_out) for an ensemble: views of the one parameter buffer, like
+        ``intercepts_``.
     intercepts_ : list of ndarray
-        Intercept vectors, one per layer.
+        Intercept vectors, one per layer, of shape (fan_out,) or (ensemble_size,
+        fan_out).
     n_layers_ : int
         Number of layers, input and output included.
     n_outputs_ : int
@@ -127,6 +146,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         activation="relu",
         *,
         dropout=0.0,
+        ensemble_size=1,
         loss="squared_error",
         solver="adam",
         alpha=1e-3,
@@ -145,6 +165,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
+        self.ensemble_size = ensemble_size
         self.loss = loss
         self.solver = solver
         self.alpha = alpha
@@ -215,6 +236,7 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
         activation="relu",
         *,
         dropout=0.0,
+        ensemble_size=1,
         class_weight=None,
         label_smoothing=0.0,
         solver="adam",
@@ -234,6 +256,7 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
+        self.ensemble_size = ensemble_size
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
         self.solver = solver
