@@ -39,8 +39,7 @@ class Validation:
         if self.scorer is None:
             scores = []
             for run in runs:
-                work = network.workspace(run.params, None, self.X.shape[0])
-                raw = loss.combine(network.forward(work, self.X))
+                raw = loss.combine(network.outputs(run.params, self.X))
                 losses = loss.per_sample(raw, self.Y)
                 scores.append(-float(np.average(losses, weights=self.sample_weight)))
             return scores

@@ -20,6 +20,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._callbacks import EpochCallbacks
 from ._data import TrainingData, Validation
+from ._embeddings import PeriodicEmbedding, embedded_columns
 from ._history import History
 from ._interrupt import InterruptGuard, TrainingInterrupted
 from ._layout import ParameterLayout
@@ -186,8 +187,11 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
 
         # Class codes (1-D) stand for one output per class.
         n_outputs = Y.shape[1] if Y.ndim == 2 else len(self.classes_)
+        embedding = self._make_embedding(X, continuing)
+        width = 0 if embedding is None else embedding.width
         layout = ParameterLayout(
-            (X.shape[1], *self._hidden_layer_sizes(), n_outputs), self._fit_intercept()
+            (X.shape[1] + width, *self._hidden_layer_sizes(), n_outputs),
+            self._fit_intercept(), n_embedding=0 if embedding is None else embedding.n_params,
         )
         n_members = self._n_members()
         if continuing:
@@ -195,8 +199,8 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
             # A copy: a call that raises leaves the model's own buffers untouched.
             params = self._params.copy()
         else:
-            params = self._init_params(layout, X.dtype, Y, sample_weight, rng, incremental,
-                                       n_members)
+            params = self._init_params(layout, embedding, X.dtype, Y, sample_weight, rng,
+                                       incremental, n_members)
         states = [solver.init_state(member, n_decayed=layout.n_weights) for member in params]
         previous = getattr(self, "_optimizer_states", None)
         if continuing and previous is not None and all(
@@ -205,6 +209,7 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
                 _copy_state(old, into=new)
 
         self._layout = layout
+        self._embedding = embedding
         self._params = params
         self.optimizer_ = solver
         self._optimizer_states = states
@@ -219,13 +224,27 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
                                   [np.random.default_rng([self._validation_seed, 1]
                                                          + ([member] if member else []))
                                    for member in range(n_members)])
-        return Fit(Network(layout, self._activation()), self._make_loss(n_outputs),
+        return Fit(Network(layout, self._activation(), embedding), self._make_loss(n_outputs),
                    TrainingData(X, Y, sample_weight), validation,
                    self._batch_size(X.shape[0]), rng if self.shuffle else None, dropout)
 
     def _n_members(self):
         """The number of networks trained side by side whose predictions are averaged."""
         return 1
+
+    def _numeric_embedding(self):
+        """The embedding of numeric columns asked for: None or "periodic"."""
+        return None
+
+    def _make_embedding(self, X, continuing):
+        """The embedding of the first layer's input, learnt from the training part ``X``
+        on the first call (None without one, or without a column to embed)."""
+        if not self._numeric_embedding():
+            return None
+        if continuing and getattr(self, "_embedding", None) is not None:
+            return self._embedding
+        columns = embedded_columns(X)
+        return PeriodicEmbedding(columns) if columns.size else None
 
     def _dropout(self):
         """The probability of dropping a hidden unit in training; none without hidden layers."""
@@ -259,7 +278,7 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
     # What the preparation of a fit learns from the data, which a fit that follows
     # another (:func:`fit_together`) takes over; the heads add their target encoding.
     _DATA_ATTRIBUTES = ("n_features_in_", "feature_names_in_", "_validation_seed",
-                        "_layout")
+                        "_layout", "_embedding")
 
     def set_params(self, **params):
         """Set the parameters of this estimator and of its solver.
@@ -385,7 +404,8 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
     def _stratify(self, y):
         return None
 
-    def _init_params(self, layout, dtype, Y, sample_weight, rng, incremental, n_members):
+    def _init_params(self, layout, embedding, dtype, Y, sample_weight, rng, incremental,
+                     n_members):
         """Initial parameters, one row per member.
 
         The first member draws its weights from the fit's stream ``rng``, as a model
@@ -410,6 +430,8 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
             output_bias = layout.intercepts(row)[-1]
             if output_bias.size:
                 output_bias[...] = bias
+            if embedding is not None:
+                embedding.initialise(row[layout.embedding_start:], stream)
         return params
 
     def _initial_output_bias(self, loss, Y, sample_weight, incremental):
@@ -440,8 +462,8 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, accept_sparse="csr",
                           dtype=[np.float64, np.float32])
         X = X.astype(self._params.dtype, copy=False)
-        network = Network(self._layout, self._activation())
-        raw = network.forward(network.workspace(self._params, None, X.shape[0]), X)
+        network = Network(self._layout, self._activation(), self._embedding)
+        raw = network.outputs(self._params, X)
         return self._make_loss(raw.shape[-1]).combine(raw)
 
     # The history's entries, under scikit-learn's names (documented on each estimator).

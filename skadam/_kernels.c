@@ -874,6 +874,137 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------- periodic embeddings */
+
+/* sin and cos of x together, without branches, so that the loop calling them vectorises;
+ * libm's are scalar calls, several times dearer than the rest of a periodic embedding.
+ * x = k pi/2 + r with |r| <= pi/4, pi/2 in three 33-bit parts (Cody and Waite: the
+ * products with k are exact for |k| < 2^20), then fdlibm's kernel polynomials for sin r
+ * and cos r and the quadrant k mod 4 picking and signing them; within about an ulp.
+ * |x| beyond 2^30 is clamped (a phase that large says nothing), NaN passes through. */
+static inline void sincos_branchless(double x, double *sine, double *cosine)
+{
+    const double shifter = 0x1.8p52, two_over_pi = 0x1.45f306dc9c883p-1;
+    const double pio2_1 = 1.57079632673412561417e+00, pio2_2 = 6.07710050630396597660e-11;
+    const double pio2_3 = 2.02226624871116645580e-21, limit = 0x1p30;
+    const double s1 = -1.66666666666666324348e-01, s2 = 8.33333333332248946124e-03;
+    const double s3 = -1.98412698298579493134e-04, s4 = 2.75573137070700676789e-06;
+    const double s5 = -2.50507602534068634195e-08, s6 = 1.58969099521155010221e-10;
+    const double c1 = 4.16666666666666019037e-02, c2 = -1.38888888888741095749e-03;
+    const double c3 = 2.48015872894767294178e-05, c4 = -2.75573143513906633035e-07;
+    const double c5 = 2.08757232129817482790e-09, c6 = -1.13596475577881948265e-11;
+    const double clamped = x < -limit ? -limit : (x > limit ? limit : x);
+    const double shifted = clamped * two_over_pi + shifter;
+    const double k = shifted - shifter;
+    const double r = ((clamped - k * pio2_1) - k * pio2_2) - k * pio2_3;
+    const double z = r * r;
+    const double sin_r = r + r * z * (s1 + z * (s2 + z * (s3 + z * (s4 + z * (s5 + z * s6)))));
+    const double half = 0.5 * z, w = 1.0 - half;
+    const double cos_r = w + (((1.0 - w) - half) +
+                              z * z * (c1 + z * (c2 + z * (c3 + z * (c4 + z * (c5 + z * c6))))));
+    long long bits;
+    memcpy(&bits, &shifted, sizeof bits);
+    const long long quadrant = bits - 0x4338000000000000LL; /* k, from the shifter's bits */
+    const double s = (quadrant & 1) ? cos_r : sin_r, c = (quadrant & 1) ? sin_r : cos_r;
+    *sine = (quadrant & 2) ? -s : s;
+    *cosine = ((quadrant + 1) & 2) ? -c : c;
+}
+
+/* For each column j and row i: cos and sin of a_j * u_ji + b_j, for the F frequencies
+   a_j and phases b_j of the column, over F contiguous values. */
+#define DEFINE_PERIODIC(NAME, T)                                                           \
+    SKADAM_CLONES static void NAME(const T *restrict U, const T *restrict a,               \
+                                   const T *restrict b, T *restrict cosines,               \
+                                   T *restrict sines, Py_ssize_t m, Py_ssize_t n,          \
+                                   Py_ssize_t F)                                           \
+    {                                                                                      \
+        for (Py_ssize_t j = 0; j < m; j++) {                                               \
+            const T *restrict a_j = a + j * F, *restrict b_j = b + j * F;                  \
+            for (Py_ssize_t i = 0; i < n; i++) {                                           \
+                const double u = (double)U[j * n + i];                                     \
+                T *restrict c_ji = cosines + (j * n + i) * F;                              \
+                T *restrict s_ji = sines + (j * n + i) * F;                                \
+                for (Py_ssize_t f = 0; f < F; f++) {                                       \
+                    double s, c;                                                           \
+                    sincos_branchless((double)a_j[f] * u + (double)b_j[f], &s, &c);        \
+                    c_ji[f] = (T)c;                                                        \
+                    s_ji[f] = (T)s;                                                        \
+                }                                                                          \
+            }                                                                              \
+        }                                                                                  \
+    }
+
+DEFINE_PERIODIC(periodic_f64, double)
+DEFINE_PERIODIC(periodic_f32, float)
+
+PyDoc_STRVAR(periodic_doc,
+"periodic(U, a, b, cosines, sines)\n"
+"--\n\n"
+"For U of shape (m, n) (m columns of n values each), a and b of shape (K, m, F) and\n"
+"cosines and sines of shape (K, m * n, F): cosines[k, j * n + i, f] = cos(a[k, j, f] *\n"
+"U[j, i] + b[k, j, f]) and sines the same with sin, computed in double precision.");
+
+static PyObject *
+periodic(PyObject *self, PyObject *args)
+{
+    PyObject *u_obj, *a_obj, *b_obj, *c_obj, *s_obj;
+    if (!PyArg_ParseTuple(args, "OOOOO", &u_obj, &a_obj, &b_obj, &c_obj, &s_obj)) {
+        return NULL;
+    }
+    Blocks arrays[5];
+    int acquired = 0;
+    PyObject *result = NULL;
+    if (get_blocks(c_obj, &arrays[0], 1, 2, "cosines") < 0) goto done;
+    acquired = 1;
+    if (get_blocks(s_obj, &arrays[1], 1, 2, "sines") < 0) goto done;
+    acquired = 2;
+    if (get_blocks(u_obj, &arrays[2], 0, 2, "U") < 0) goto done;
+    acquired = 3;
+    if (get_blocks(a_obj, &arrays[3], 0, 2, "a") < 0) goto done;
+    acquired = 4;
+    if (get_blocks(b_obj, &arrays[4], 0, 2, "b") < 0) goto done;
+    acquired = 5;
+    const Blocks *c = &arrays[0], *s = &arrays[1], *u = &arrays[2], *a = &arrays[3],
+                 *b = &arrays[4];
+    const Py_ssize_t m = u->rows, n = u->cols, F = c->cols;
+    if (u->view.ndim != 2 || !matches(c, u, m, n, 1) || !matches(c, s, m * n, F, 0) ||
+        s->view.ndim != c->view.ndim || a->view.ndim != c->view.ndim ||
+        !matches(c, a, m, F, 0) || !matches(c, b, m, F, 0) || b->view.ndim != c->view.ndim ||
+        c->rows != m * n) {
+        PyErr_SetString(PyExc_ValueError,
+                        "periodic needs U (m, n), a and b (K, m, F), cosines and sines "
+                        "(K, m * n, F), all of one dtype.");
+        goto done;
+    }
+    for (int i = 0; i < 5; i++) {
+        for (int j = i + 1; j < 5; j++) {
+            if ((i < 2 || j < 2) && overlaps(&arrays[i], &arrays[j])) {
+                PyErr_SetString(PyExc_ValueError, "periodic's outputs must not share memory "
+                                "with each other or with its inputs.");
+                goto done;
+            }
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < c->runs; r++) {
+        if (c->dbl) {
+            periodic_f64((const double *)u->view.buf, (const double *)block(a, r),
+                         (const double *)block(b, r), (double *)block(c, r),
+                         (double *)block(s, r), m, n, F);
+        } else {
+            periodic_f32((const float *)u->view.buf, (const float *)block(a, r),
+                         (const float *)block(b, r), (float *)block(c, r),
+                         (float *)block(s, r), m, n, F);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    release(arrays, acquired);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"adam", adam, METH_VARARGS, adam_doc},
     {"add_scaled", add_scaled, METH_VARARGS, add_scaled_doc},
@@ -882,6 +1013,7 @@ static PyMethodDef methods[] = {
     {"relu_backprop", relu_backprop, METH_VARARGS, relu_backprop_doc},
     {"softmax_cross_entropy", softmax_cross_entropy, METH_VARARGS, softmax_cross_entropy_doc},
     {"sigmoid_cross_entropy", sigmoid_cross_entropy, METH_VARARGS, sigmoid_cross_entropy_doc},
+    {"periodic", periodic, METH_VARARGS, periodic_doc},
     {NULL, NULL, 0, NULL},
 };
 

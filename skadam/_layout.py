@@ -17,6 +17,10 @@ class ParameterLayout:
         entries make a linear model.
     fit_intercept : bool, default=True
         Give the output layer an intercept (hidden layers always have one).
+    n_embedding : int, default=0
+        Parameters of a numeric embedding in front of the first layer
+        (:class:`~skadam._embeddings.PeriodicEmbedding`), kept last, after the
+        intercepts: neither the L2 penalty nor weight decay acts on them.
 
     Examples
     --------
@@ -30,7 +34,7 @@ class ParameterLayout:
     ([(3, 4), (4, 2)], array([24., 25.]))
     """
 
-    def __init__(self, layer_sizes, fit_intercept=True):
+    def __init__(self, layer_sizes, fit_intercept=True, n_embedding=0):
         self.layer_sizes = tuple(int(size) for size in layer_sizes)
         self.fit_intercept = bool(fit_intercept)
         shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True))
@@ -40,7 +44,9 @@ class ParameterLayout:
         if not self.fit_intercept:
             bias_sizes[-1] = 0
         self.bias_sizes = bias_sizes
-        self.n_params = self.n_weights + sum(bias_sizes)
+        self.embedding_start = self.n_weights + sum(bias_sizes)
+        self.n_embedding = int(n_embedding)
+        self.n_params = self.embedding_start + self.n_embedding
 
     @property
     def n_layers(self):

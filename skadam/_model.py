@@ -30,6 +30,9 @@ class Network:
         A key of ``skadam._activations.ACTIVATIONS``: the activation of the hidden
         layers; the output layer stays raw (the loss owns the link from raw output to
         prediction).
+    embedding : PeriodicEmbedding or None, default=None
+        An embedding of numeric columns whose features the first layer reads in front
+        of ``X``: its weight matrix has ``embedding.width`` rows for them first.
 
     Examples
     --------
@@ -47,13 +50,27 @@ class Network:
     True
     """
 
-    def __init__(self, layout, activation):
+    def __init__(self, layout, activation, embedding=None):
         self.layout = layout
         self.activate, self.backprop = ACTIVATIONS[activation]
+        self.embedding = embedding
 
     def workspace(self, params, grad, n_rows):
         """Buffers for batches of up to ``n_rows`` rows; ``grad=None`` for inference only."""
         return Workspace(self, params, grad, n_rows)
+
+    def outputs(self, params, X):
+        """Raw outputs of every run for all the rows of ``X``: a new (K, n_rows, n_outputs)
+        array, computed in chunks of rows whose buffers take about 32 MiB."""
+        n_rows, n_runs = X.shape[0], params.shape[0]
+        per_row = n_runs * (sum(self.layout.layer_sizes[1:]) + (
+            0 if self.embedding is None else self.embedding.n_params))
+        chunk = max(1, min(n_rows, 2**22 // max(per_row, 1)))
+        work = self.workspace(params, None, chunk)
+        raw = np.empty((n_runs, n_rows, self.layout.layer_sizes[-1]), dtype=params.dtype)
+        for start in range(0, n_rows, chunk):
+            raw[:, start:start + chunk] = self.forward(work, X[start:start + chunk])
+        return raw
 
     def forward(self, work, X, dropout=None):
         """Raw outputs of every run, shape (K, n_rows, n_outputs).
@@ -68,7 +85,7 @@ class Network:
         for layer, (W, b, Z) in enumerate(zip(work.coefs, work.intercepts, activations,
                                               strict=True)):
             if layer == 0:
-                _product(X, W, out=Z)  # only X can be sparse
+                self._first_layer(work, X, W, Z)
             else:
                 np.matmul(A, W, out=Z)
             if layer < last:
@@ -99,7 +116,7 @@ class Network:
         activations, deltas = work.activations(n_rows), work.deltas(n_rows)
         for layer in range(last, -1, -1):
             if layer == 0:
-                _product(X.T, delta, out=work.grad_coefs[0])
+                self._first_layer_backward(work, X, delta)
                 break
             A_prev = activations[layer - 1]
             np.matmul(A_prev.transpose(0, 2, 1), delta, out=work.grad_coefs[layer])
@@ -109,6 +126,31 @@ class Network:
                 dropout.backprop(layer - 1, A_prev, previous)
             self.backprop(A_prev, previous, work.grad_intercepts[layer - 1])
             delta = previous
+
+
+    def _first_layer(self, work, X, W, Z):
+        if self.embedding is None:
+            _product(X, W, out=Z)  # only X can be sparse
+            return
+        width = self.embedding.width
+        features = self.embedding.forward(work.embedding_params, X, work.embedding)
+        _product(X, W[:, width:], out=Z)
+        Z += np.matmul(features, W[:, :width], out=work.first_layer(X.shape[0]))
+
+    def _first_layer_backward(self, work, X, delta):
+        grad_W = work.grad_coefs[0]
+        if self.embedding is None:
+            _product(X.T, delta, out=grad_W)
+            return
+        embedding, width = self.embedding, self.embedding.width
+        n_rows = X.shape[0]
+        _product(X.T, delta, out=grad_W[:, width:])
+        features = work.embedding.shaped("features", n_rows)
+        np.matmul(features.transpose(0, 2, 1), delta, out=grad_W[:, :width])
+        delta_features = np.matmul(delta, work.coefs[0][:, :width].transpose(0, 2, 1),
+                                   out=work.embedding_delta(n_rows))
+        embedding.backward(work.embedding_params, work.grad_embedding, X, delta_features,
+                           work.embedding)
 
 
 class Workspace:
@@ -137,12 +179,33 @@ class Workspace:
         self._activations = [np.empty(self.n_runs * n_rows * width, dtype=params.dtype)
                              for width in self._widths]
         self._shaped = {}
+        embedding = network.embedding
+        if embedding is not None:
+            self.embedding = embedding.workspace(self.n_runs, n_rows, params.dtype)
+            self.embedding_params = embedding.views(params[:, layout.embedding_start:])
+            self._first = np.empty(self.n_runs * n_rows * self._widths[0], dtype=params.dtype)
         if grad is None:
             return
         self.grad_coefs = coef_views(layout, grad)
         self.grad_intercepts = intercept_views(layout, grad)
         self._deltas = [np.empty_like(buffer) for buffer in self._activations]
         self.ones = np.ones(n_rows, dtype=params.dtype)
+        if embedding is not None:
+            self.grad_embedding = embedding.views(grad[:, layout.embedding_start:])
+            self._embedding_width = embedding.width
+            self._embedding_delta = np.empty(self.n_runs * n_rows * embedding.width,
+                                             dtype=params.dtype)
+
+    def first_layer(self, n_rows):
+        """Scratch for the embedded features' part of the first layer's product."""
+        return self._first[:self.n_runs * n_rows * self._widths[0]].reshape(
+            self.n_runs, n_rows, self._widths[0])
+
+    def embedding_delta(self, n_rows):
+        """The gradient at the embedded features, (K, n_rows, embedding width)."""
+        width = self._embedding_width
+        return self._embedding_delta[:self.n_runs * n_rows * width].reshape(
+            self.n_runs, n_rows, width)
 
     def activations(self, n_rows):
         """Each layer's output for a batch of ``n_rows``: (K, n_rows, width) arrays."""

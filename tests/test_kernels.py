@@ -350,6 +350,11 @@ def _every_kernel(module):
         module.add_scaled(y, x, np.array([0.3, 0.0, 1.7]))
         outputs["add_scaled", dtype] = (y,)
         outputs["all_finite", dtype] = (np.array(module.all_finite(np.append(y, np.inf))),)
+        U = (5 * rng.standard_normal((3, 41))).astype(dtype)
+        a, b = (rng.standard_normal((2, 3, 16)).astype(dtype) for _ in range(2))
+        cosines, sines = np.empty((2, 3 * 41, 16), dtype), np.empty((2, 3 * 41, 16), dtype)
+        module.periodic(U, 40 * a, b, cosines, sines)
+        outputs["periodic", dtype] = (cosines, sines)
     return outputs
 
 
@@ -367,3 +372,28 @@ def test_leaky_relu_and_its_backprop(dtype):
     kernels.relu_backprop(Z, delta, column_sums, 0.01)
     np.testing.assert_array_equal(delta, expected_delta)
     np.testing.assert_allclose(column_sums, expected_delta.sum(axis=0), rtol=RTOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_periodic_is_cos_and_sin_of_the_phases(dtype):
+    rng = _rng()
+    U = (3 * rng.standard_normal((4, 57))).astype(dtype)
+    a = (50 * rng.standard_normal((2, 4, 16))).astype(dtype)
+    b = rng.uniform(-4, 4, (2, 4, 16)).astype(dtype)
+    cosines, sines = np.empty((2, 4 * 57, 16), dtype), np.empty((2, 4 * 57, 16), dtype)
+    kernels.periodic(U, a, b, cosines, sines)
+    phases = (a.astype(float)[:, :, np.newaxis, :] * U.astype(float)[np.newaxis, :, :, np.newaxis]
+              + b.astype(float)[:, :, np.newaxis, :]).reshape(2, -1, 16)
+    tolerance = 4 * np.finfo(dtype).eps
+    np.testing.assert_allclose(cosines, np.cos(phases), rtol=0, atol=tolerance)
+    np.testing.assert_allclose(sines, np.sin(phases), rtol=0, atol=tolerance)
+    # Every quadrant, the boundaries between them, zero, a huge phase and NaN.
+    x = np.array([[0.0, np.pi / 4, -np.pi / 4, 3 * np.pi / 4, np.pi, -np.pi, 2.5, -2.5, 1e6,
+                   -7e5, 4e9, np.nan]])
+    cosines, sines = np.empty((1, x.size, 1)), np.empty((1, x.size, 1))
+    kernels.periodic(x, np.ones((1, 1, 1)), np.zeros((1, 1, 1)), cosines, sines)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_allclose(cosines.ravel()[:10], np.cos(x.ravel()[:10]), atol=1e-15)
+        np.testing.assert_allclose(sines.ravel()[:10], np.sin(x.ravel()[:10]), atol=1e-15)
+    assert np.abs(cosines.ravel()[10]) <= 1 and np.abs(sines.ravel()[10]) <= 1
+    assert np.isnan(cosines.ravel()[11]) and np.isnan(sines.ravel()[11])

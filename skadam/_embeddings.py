@@ -1,0 +1,212 @@
+"""Periodic embeddings of numeric columns (RealMLP's PBLD), for a stack of K runs.
+
+Each embedded column ``x`` becomes ``D`` learned features ``cos(2π w x + b) @ V + c``:
+``F`` periodic functions of the value with trainable frequencies ``w`` and phases ``b``,
+mixed linearly to ``D`` outputs by ``V`` and ``c`` (Gorishniy et al., 2022, "On
+Embeddings for Numerical Features in Tabular Deep Learning"; the cosine-with-phase and
+linear variant is Holzmüller et al.'s PBLD, 2024). The column's value itself still
+reaches the first layer, so the first dense layer reads ``D`` embedded features per
+embedded column followed by all the original columns; its weight matrix has
+``n_embedded * D`` rows for the embeddings, then one per column of ``X``. Only columns
+with more than two distinct values are embedded: a 0/1 column (one-hot, missing-value
+indicator) has nothing for a periodic function to resolve.
+
+Parameters live at the end of each run's parameter buffer, after the intercepts, so
+neither the L2 penalty nor decoupled weight decay acts on them. They are stored divided
+by ``SCALE``, so that Adam, whose step does not depend on the gradient's scale, moves
+them ``SCALE`` times slower than the weights: RealMLP's learning-rate factor of 0.1 for
+the embeddings, without a second learning rate in the optimizer.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._kernels import periodic
+
+# RealMLP-TD's embedding: 16 periodic functions per column, 3 learned outputs (its fourth
+# is the value, which the first layer reads from X), initial frequencies N(0, 0.1²).
+N_FREQUENCIES = 16
+N_DIMS = 3
+FREQUENCY_SCALE = 0.1
+SCALE = 0.1
+_TWO_PI = 2 * np.pi
+
+
+def embedded_columns(X):
+    """The columns of ``X`` with more than two distinct values, as an int array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skadam._embeddings import embedded_columns
+    >>> X = np.array([[0.0, 1.5, 3.0], [1.0, 1.5, -1.0], [0.0, 1.5, 2.0]])
+    >>> embedded_columns(X)
+    array([2])
+    """
+    if sp.issparse(X):
+        X = sp.csc_matrix(X)
+        counts = np.diff(X.indptr)
+        columns = []
+        for column in range(X.shape[1]):
+            values = X.data[X.indptr[column]:X.indptr[column + 1]]
+            distinct = np.unique(values).size + (counts[column] < X.shape[0])
+            if distinct > 2:
+                columns.append(column)
+        return np.array(columns, dtype=np.intp)
+    low, high = X.min(axis=0), X.max(axis=0)
+    two_valued = ((X == low) | (X == high)).all(axis=0)
+    return np.flatnonzero(~two_valued)
+
+
+class PeriodicEmbedding:
+    """The embedding of ``columns`` of X: parameters, initialisation, forward, backward.
+
+    Parameters
+    ----------
+    columns : array-like of int
+        The embedded columns of ``X``.
+
+    Attributes
+    ----------
+    n_embedded : int
+        Number of embedded columns, ``m``.
+    width : int
+        Features it adds in front of ``X`` for the first layer, ``m * N_DIMS``.
+    n_params : int
+        Parameters per run: ``m * (2 F + F D + D)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skadam._embeddings import PeriodicEmbedding
+    >>> embedding = PeriodicEmbedding([0, 2])
+    >>> params = np.zeros((1, embedding.n_params))
+    >>> embedding.initialise(params[0], np.random.default_rng(0))
+    >>> work = embedding.workspace(1, 5, np.float64)
+    >>> embedding.forward(embedding.views(params), np.ones((5, 3)), work).shape
+    (1, 5, 6)
+    """
+
+    def __init__(self, columns):
+        self.columns = np.asarray(columns, dtype=np.intp)
+        self.n_embedded = m = len(self.columns)
+        self.width = m * N_DIMS
+        self._sizes = (m * N_FREQUENCIES, m * N_FREQUENCIES, m * N_FREQUENCIES * N_DIMS,
+                       m * N_DIMS)
+        self.n_params = sum(self._sizes)
+
+    def views(self, buffer):
+        """``(w, b, V, c)`` of a (K, n_params) buffer of embedding parameters, stored scaled.
+
+        Shapes (K, m, F), (K, m, F), (K, m, F, D) and (K, m, D).
+        """
+        K, m = buffer.shape[0], self.n_embedded
+        shapes = ((K, m, N_FREQUENCIES), (K, m, N_FREQUENCIES),
+                  (K, m, N_FREQUENCIES, N_DIMS), (K, m, N_DIMS))
+        views, start = [], 0
+        for size, shape in zip(self._sizes, shapes, strict=True):
+            views.append(buffer[:, start:start + size].reshape(shape))
+            start += size
+        return views
+
+    def initialise(self, row, stream):
+        """Draw one run's initial parameters (a 1-D ``row``) from ``stream``.
+
+        Frequencies from N(0, FREQUENCY_SCALE²), phases uniform in [-π, π], the mixing
+        weights and offsets uniform in ±1/√F as a linear layer's.
+        """
+        w, b, V, c = self.views(row[np.newaxis])
+        bound = 1.0 / np.sqrt(N_FREQUENCIES)
+        w[...] = stream.normal(0.0, FREQUENCY_SCALE, size=w.shape) / SCALE
+        b[...] = stream.uniform(-np.pi, np.pi, size=b.shape) / SCALE
+        V[...] = stream.uniform(-bound, bound, size=V.shape) / SCALE
+        c[...] = stream.uniform(-bound, bound, size=c.shape) / SCALE
+
+    def workspace(self, n_runs, n_rows, dtype):
+        """Buffers for the passes of ``n_runs`` runs over batches of up to ``n_rows``."""
+        return _Work(self, n_runs, n_rows, dtype)
+
+    def forward(self, views, X, work):
+        """The embedded features of the batch ``X``: a (K, n_rows, width) view of ``work``.
+
+        Keeps the cosines and sines of the phases in ``work`` for :meth:`backward`.
+        """
+        w, b, V, c = views
+        K, n_rows = w.shape[0], X.shape[0]
+        U = work.values(X, self.columns)
+        cosine, sine = work.shaped("cosine", n_rows), work.shaped("sine", n_rows)
+        periodic(U, (_TWO_PI * SCALE) * w, SCALE * b,
+                 cosine.reshape(K, -1, N_FREQUENCIES), sine.reshape(K, -1, N_FREQUENCIES))
+        mixed = work.shaped("mixed", n_rows)
+        np.matmul(cosine, SCALE * V, out=mixed)
+        mixed += (SCALE * c)[:, :, np.newaxis, :]
+        features = work.shaped("features", n_rows)
+        # Column-major per run (m, n_rows, D) for the batched products above; the first
+        # layer reads (n_rows, m * D): one transposing copy.
+        np.copyto(features.reshape(K, n_rows, self.n_embedded, N_DIMS),
+                  mixed.transpose(0, 2, 1, 3))
+        return features
+
+    def backward(self, views, grads, X, delta, work):
+        """Fill ``grads`` (``views`` of the gradient) from ``delta``, the gradient at the
+        embedded features, (K, n_rows, width); after :meth:`forward` of the same batch,
+        whose buffers it overwrites."""
+        w, b, V, c = views
+        grad_w, grad_b, grad_V, grad_c = grads
+        K, n_rows = w.shape[0], X.shape[0]
+        mixed = work.shaped("mixed", n_rows)
+        np.copyto(mixed, delta.reshape(K, n_rows, self.n_embedded, N_DIMS).transpose(0, 2, 1, 3))
+        # Sums over the rows as products with a row of ones: BLAS, not strided reductions.
+        ones_and_values = work.ones_and_values
+        np.matmul(ones_and_values[:, :1], mixed, out=grad_c[:, :, np.newaxis, :])
+        grad_c *= SCALE
+        cosine = work.shaped("cosine", n_rows)
+        np.matmul(cosine.transpose(0, 1, 3, 2), mixed, out=grad_V)
+        grad_V *= SCALE
+        np.matmul(mixed, (SCALE * V).transpose(0, 1, 3, 2), out=cosine)  # d loss / d cos
+        sine = work.shaped("sine", n_rows)
+        sine *= cosine  # minus d loss / d phase
+        # Both sums at once: over the rows (the phases') and weighted by the values (the
+        # frequencies').
+        sums = np.matmul(ones_and_values, sine, out=work.sums)
+        np.multiply(sums[:, :, 0], -SCALE, out=grad_b)
+        np.multiply(sums[:, :, 1], -_TWO_PI * SCALE, out=grad_w)
+
+
+class _Work:
+    """Flat buffers of a :class:`PeriodicEmbedding`'s passes, shaped for any batch."""
+
+    def __init__(self, embedding, n_runs, n_rows, dtype):
+        m = embedding.n_embedded
+        self.n_runs, self.m = n_runs, m
+        self.dtype = dtype
+        self._per_row = {"sine": (m, N_FREQUENCIES), "cosine": (m, N_FREQUENCIES),
+                         "mixed": (m, N_DIMS), "features": (m * N_DIMS,)}
+        self._flat = {name: np.empty(n_runs * n_rows * int(np.prod(shape)), dtype=dtype)
+                      for name, shape in self._per_row.items()}
+        self._values = np.empty(m * n_rows, dtype=dtype)
+        self._ones_and_values = np.empty(m * 2 * n_rows, dtype=dtype)
+        self.ones_and_values = None
+        self.sums = np.empty((n_runs, m, 2, N_FREQUENCIES), dtype=dtype)
+
+    def shaped(self, name, n_rows):
+        """The buffer ``name`` as a contiguous array for a batch of ``n_rows``."""
+        shape = self._per_row[name]
+        if name == "features":
+            full = (self.n_runs, n_rows, *shape)
+        else:
+            full = (self.n_runs, shape[0], n_rows, shape[1])
+        return self._flat[name][:int(np.prod(full))].reshape(full)
+
+    def values(self, X, columns):
+        """The embedded columns of the batch, transposed: (m, n_rows); for backward, also
+        ``ones_and_values`` (m, 2, n_rows), each column's values after a row of ones."""
+        n_rows = X.shape[0]
+        U = self._values[:self.m * n_rows].reshape(self.m, n_rows)
+        part = X[:, columns]
+        np.copyto(U, (part.toarray() if sp.issparse(part) else part).T)
+        both = self._ones_and_values[:self.m * 2 * n_rows].reshape(self.m, 2, n_rows)
+        both[:, 0] = 1.0
+        both[:, 1] = U
+        self.ones_and_values = both
+        return U

@@ -1,0 +1,170 @@
+"""Periodic numeric embeddings: the forward pass against the equations written out,
+backpropagation against finite differences, stacks, sparse input and the estimators."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+
+from skadam import MLPClassifier, MLPRegressor
+from skadam._embeddings import (
+    N_DIMS,
+    N_FREQUENCIES,
+    SCALE,
+    PeriodicEmbedding,
+    embedded_columns,
+)
+from skadam._layout import ParameterLayout
+from skadam._losses import BinaryLogLoss, SquaredError
+from skadam._model import Network
+
+N_ROWS, N_FEATURES, HIDDEN = 7, 4, 5
+COLUMNS = [0, 2, 3]
+STEP = 1e-6
+
+
+def _problem(seed=0, sparse=False):
+    rng = np.random.default_rng(seed)
+    embedding = PeriodicEmbedding(COLUMNS)
+    layout = ParameterLayout((N_FEATURES + embedding.width, HIDDEN, 2),
+                             n_embedding=embedding.n_params)
+    params = rng.normal(scale=0.5, size=layout.n_params)
+    embedding.initialise(params[layout.embedding_start:], rng)
+    X = rng.normal(size=(N_ROWS, N_FEATURES))
+    X[:, 1] = rng.integers(0, 2, N_ROWS)
+    if sparse:
+        X[rng.random(X.shape) < 0.4] = 0.0
+        X = sp.csr_matrix(X)
+    network = Network(layout, "tanh", embedding)
+    return network, layout, embedding, params, X
+
+
+def _reference_forward(layout, params, X):
+    """The network written from the equations, one column and one row at a time."""
+    X = X.toarray() if sp.issparse(X) else X
+    m = len(COLUMNS)
+    e = params[layout.embedding_start:]
+    sizes = [m * N_FREQUENCIES, m * N_FREQUENCIES, m * N_FREQUENCIES * N_DIMS, m * N_DIMS]
+    w, b, V, c = (part * SCALE for part in np.split(e, np.cumsum(sizes)[:-1]))
+    w, b = w.reshape(m, N_FREQUENCIES), b.reshape(m, N_FREQUENCIES)
+    V, c = V.reshape(m, N_FREQUENCIES, N_DIMS), c.reshape(m, N_DIMS)
+    W0, W1 = layout.coefs(params)
+    b0, b1 = layout.intercepts(params)
+    outputs = []
+    for x in X:
+        features = []
+        for j, column in enumerate(COLUMNS):
+            periodic = [np.cos(2 * np.pi * w[j, f] * x[column] + b[j, f])
+                        for f in range(N_FREQUENCIES)]
+            features += [sum(periodic[f] * V[j, f, d] for f in range(N_FREQUENCIES)) + c[j, d]
+                         for d in range(N_DIMS)]
+        inputs = np.concatenate([features, x])
+        outputs.append(np.tanh(inputs @ W0 + b0) @ W1 + b1)
+    return np.array(outputs)
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_forward_matches_the_equations(sparse):
+    network, layout, _, params, X = _problem(sparse=sparse)
+    raw = network.outputs(params[np.newaxis], X)[0]
+    np.testing.assert_allclose(raw, _reference_forward(layout, params, X), rtol=1e-10,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_backprop_matches_finite_differences(sparse):
+    network, _, _, params, X = _problem(sparse=sparse)
+    loss = BinaryLogLoss(2)
+    Y = np.random.default_rng(1).integers(0, 2, size=(N_ROWS, 2)).astype(float)
+
+    def objective(values):
+        return float(np.mean(loss.per_sample(network.outputs(values[np.newaxis], X)[0], Y)))
+
+    grad = np.full((1, params.size), np.nan)
+    work = network.workspace(params[np.newaxis], grad, N_ROWS)
+    raw = network.forward(work, X)
+    delta = work.deltas(N_ROWS)[-1]
+    loss.gradient(raw, Y, delta)
+    delta *= 1.0 / N_ROWS
+    network.backward(work, X, delta)
+    fd = np.empty_like(params)
+    for j in range(params.size):
+        up, down = params.copy(), params.copy()
+        up[j] += STEP
+        down[j] -= STEP
+        fd[j] = (objective(up) - objective(down)) / (2 * STEP)
+    np.testing.assert_allclose(grad[0], fd, rtol=1e-5, atol=1e-8)
+
+
+def test_a_stack_gives_each_run_what_it_gives_alone():
+    network, layout, embedding, params, X = _problem()
+    rng = np.random.default_rng(3)
+    stack = np.stack([params, rng.normal(size=params.size), params * 0.5])
+    loss = SquaredError(2)
+    Y = rng.normal(size=(N_ROWS, 2))
+
+    def gradients(rows):
+        grad = np.zeros_like(rows)
+        work = network.workspace(rows, grad, N_ROWS + 3)  # a larger workspace
+        raw = network.forward(work, X)
+        delta = work.deltas(N_ROWS)[-1]
+        loss.gradient(raw, Y, delta)
+        network.backward(work, X, delta)
+        return raw.copy(), grad
+
+    raw, grad = gradients(stack)
+    for run in range(3):
+        raw_alone, grad_alone = gradients(stack[run:run + 1].copy())
+        np.testing.assert_array_equal(raw[run], raw_alone[0])
+        np.testing.assert_array_equal(grad[run], grad_alone[0])
+
+
+def test_only_columns_of_more_than_two_values_are_embedded():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=50), rng.integers(0, 2, 50), np.full(50, 3.0),
+                         rng.integers(0, 3, 50), np.where(rng.random(50) < 0.5, 0.0, 7.5)])
+    np.testing.assert_array_equal(embedded_columns(X), [0, 3])
+    np.testing.assert_array_equal(embedded_columns(sp.csr_matrix(X)), [0, 3])
+
+
+@pytest.fixture
+def quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def test_estimators_embed_the_numeric_columns(quiet):
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.uniform(-2, 2, size=(600, 2)), rng.integers(0, 2, 600)])
+    y = np.sin(3 * X[:, 0]) + X[:, 2]
+    model = MLPRegressor(hidden_layer_sizes=(16,), numeric_embedding="periodic",
+                         max_iter=20, random_state=0).fit(X, y)
+    assert model.coefs_[0].shape == (2 * N_DIMS + 3, 16)
+    np.testing.assert_array_equal(model._embedding.columns, [0, 1])
+    # Sparse input gives the model of dense input, and predictions in chunks agree.
+    sparse = clone(model).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(sparse.predict(X), model.predict(X), rtol=1e-8)
+    # A warm start continues with the same embedding; an ensemble embeds every member.
+    twice = clone(model).set_params(max_iter=10, warm_start=True).fit(X, y).fit(X, y)
+    np.testing.assert_array_equal(twice._params, model._params)
+    ensemble = clone(model).set_params(ensemble_size=3).fit(X, y)
+    np.testing.assert_array_equal(ensemble._params[0], model._params[0])
+    labels = (y > 0).astype(int)
+    classifier = MLPClassifier(hidden_layer_sizes=(8,), numeric_embedding="periodic",
+                               max_iter=5, random_state=0).fit(X.astype(np.float32), labels)
+    assert classifier._params.dtype == np.float32
+    assert classifier.predict_proba(X).shape == (600, 2)
+
+
+def test_no_column_to_embed_leaves_the_plain_network(quiet):
+    X = np.random.default_rng(0).integers(0, 2, size=(100, 3)).astype(float)
+    y = X.sum(axis=1)
+    model = MLPRegressor(hidden_layer_sizes=(8,), numeric_embedding="periodic",
+                         max_iter=5, random_state=0).fit(X, y)
+    plain = clone(model).set_params(numeric_embedding=None).fit(X, y)
+    assert model._embedding is None
+    np.testing.assert_array_equal(model._params, plain._params)
