@@ -18,14 +18,16 @@ solver : {{"adam", "adamw", "sgd", "rmsprop", "adagrad"}} or Optimizer, default=
     tol : float, default={tol}
         Improvement of the monitored quantity below which an epoch counts as no
         progress.
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int, default={n_iter_no_change}
         ``fit`` stops after exactly this many epochs in a row without progress. The
         monitored quantity is the validation score with ``early_stopping=True``, else
         the training loss.
-    early_stopping : bool, default=False
+    early_stopping : bool or "auto", default={early_stopping}
         Monitor a validation set (``X_val``/``y_val`` given to ``fit``, or
         ``validation_fraction`` of the training data, stratified for classifiers) and
-        restore the weights of its best epoch at the end.
+        restore the weights of its best epoch at the end. "auto" does so when ``X_val``
+        is given or ``fit`` sees at least 100 samples, and otherwise trains on all of
+        them, monitoring the training loss.
     validation_fraction : float, default=0.1
         Share of the training data held out when ``early_stopping=True`` and no
         ``X_val`` is given.
@@ -82,6 +84,8 @@ def fill_doc(**values):
             alpha=values["alpha"],
             max_iter=values["max_iter"],
             tol=values["tol"],
+            n_iter_no_change=values.get("n_iter_no_change", 10),
+            early_stopping=values.get("early_stopping", False),
         )
         cls.__doc__ = cls.__doc__.replace("{training_parameters}", training).replace(
             "{history_attributes}", HISTORY_ATTRIBUTES

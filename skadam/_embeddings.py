@@ -18,10 +18,12 @@ them ``SCALE`` times slower than the weights: RealMLP's learning-rate factor of 
 the embeddings, without a second learning rate in the optimizer.
 """
 
+import math
+
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernels import periodic
+from ._kernels import embed_backward, embed_forward
 
 # RealMLP-TD's embedding: 16 periodic functions per column, 3 learned outputs (its fourth
 # is the value, which the first layer reads from X), initial frequencies N(0, 0.1²).
@@ -29,7 +31,6 @@ N_FREQUENCIES = 16
 N_DIMS = 3
 FREQUENCY_SCALE = 0.1
 SCALE = 0.1
-_TWO_PI = 2 * np.pi
 
 
 def embedded_columns(X):
@@ -132,45 +133,22 @@ class PeriodicEmbedding:
         Keeps the cosines and sines of the phases in ``work`` for :meth:`backward`.
         """
         w, b, V, c = views
-        K, n_rows = w.shape[0], X.shape[0]
-        U = work.values(X, self.columns)
-        cosine, sine = work.shaped("cosine", n_rows), work.shaped("sine", n_rows)
-        periodic(U, (_TWO_PI * SCALE) * w, SCALE * b,
-                 cosine.reshape(K, -1, N_FREQUENCIES), sine.reshape(K, -1, N_FREQUENCIES))
-        mixed = work.shaped("mixed", n_rows)
-        np.matmul(cosine, SCALE * V, out=mixed)
-        mixed += (SCALE * c)[:, :, np.newaxis, :]
+        n_rows = X.shape[0]
         features = work.shaped("features", n_rows)
-        # Column-major per run (m, n_rows, D) for the batched products above; the first
-        # layer reads (n_rows, m * D): one transposing copy.
-        np.copyto(features.reshape(K, n_rows, self.n_embedded, N_DIMS),
-                  mixed.transpose(0, 2, 1, 3))
+        embed_forward(work.values(X, self.columns), w, b, V.reshape(*V.shape[:2], -1), c,
+                      SCALE, work.shaped("cosines", n_rows), work.shaped("sines", n_rows),
+                      features)
         return features
 
     def backward(self, views, grads, X, delta, work):
         """Fill ``grads`` (``views`` of the gradient) from ``delta``, the gradient at the
-        embedded features, (K, n_rows, width); after :meth:`forward` of the same batch,
-        whose buffers it overwrites."""
-        w, b, V, c = views
+        embedded features, (K, n_rows, width); after :meth:`forward` of the same batch."""
+        V = views[2]
         grad_w, grad_b, grad_V, grad_c = grads
-        K, n_rows = w.shape[0], X.shape[0]
-        mixed = work.shaped("mixed", n_rows)
-        np.copyto(mixed, delta.reshape(K, n_rows, self.n_embedded, N_DIMS).transpose(0, 2, 1, 3))
-        # Sums over the rows as products with a row of ones: BLAS, not strided reductions.
-        ones_and_values = work.ones_and_values
-        np.matmul(ones_and_values[:, :1], mixed, out=grad_c[:, :, np.newaxis, :])
-        grad_c *= SCALE
-        cosine = work.shaped("cosine", n_rows)
-        np.matmul(cosine.transpose(0, 1, 3, 2), mixed, out=grad_V)
-        grad_V *= SCALE
-        np.matmul(mixed, (SCALE * V).transpose(0, 1, 3, 2), out=cosine)  # d loss / d cos
-        sine = work.shaped("sine", n_rows)
-        sine *= cosine  # minus d loss / d phase
-        # Both sums at once: over the rows (the phases') and weighted by the values (the
-        # frequencies').
-        sums = np.matmul(ones_and_values, sine, out=work.sums)
-        np.multiply(sums[:, :, 0], -SCALE, out=grad_b)
-        np.multiply(sums[:, :, 1], -_TWO_PI * SCALE, out=grad_w)
+        n_rows = X.shape[0]
+        embed_backward(work.current_values, V.reshape(*V.shape[:2], -1), SCALE,
+                       work.shaped("cosines", n_rows), work.shaped("sines", n_rows), delta,
+                       grad_w, grad_b, grad_V.reshape(*grad_V.shape[:2], -1), grad_c)
 
 
 class _Work:
@@ -179,34 +157,36 @@ class _Work:
     def __init__(self, embedding, n_runs, n_rows, dtype):
         m = embedding.n_embedded
         self.n_runs, self.m = n_runs, m
-        self.dtype = dtype
-        self._per_row = {"sine": (m, N_FREQUENCIES), "cosine": (m, N_FREQUENCIES),
-                         "mixed": (m, N_DIMS), "features": (m * N_DIMS,)}
-        self._flat = {name: np.empty(n_runs * n_rows * int(np.prod(shape)), dtype=dtype)
-                      for name, shape in self._per_row.items()}
+        # Per row of the batch: the cosines and sines of the phases of every column,
+        # (m * n_rows, F) per run, and the features (n_rows, m * D) per run.
+        self._widths = {"cosines": m * N_FREQUENCIES, "sines": m * N_FREQUENCIES,
+                        "features": m * N_DIMS}
+        self._flat = {name: np.empty(n_runs * n_rows * width, dtype=dtype)
+                      for name, width in self._widths.items()}
         self._values = np.empty(m * n_rows, dtype=dtype)
-        self._ones_and_values = np.empty(m * 2 * n_rows, dtype=dtype)
-        self.ones_and_values = None
-        self.sums = np.empty((n_runs, m, 2, N_FREQUENCIES), dtype=dtype)
+        self._views = {}
+        self.current_values = None
 
     def shaped(self, name, n_rows):
         """The buffer ``name`` as a contiguous array for a batch of ``n_rows``."""
-        shape = self._per_row[name]
-        if name == "features":
-            full = (self.n_runs, n_rows, *shape)
-        else:
-            full = (self.n_runs, shape[0], n_rows, shape[1])
-        return self._flat[name][:int(np.prod(full))].reshape(full)
+        # An epoch asks for two batch sizes at most: its views are made once.
+        key = (name, n_rows)
+        view = self._views.get(key)
+        if view is None:
+            if name == "features":
+                shape = (self.n_runs, n_rows, self._widths[name])
+            else:
+                shape = (self.n_runs, self.m * n_rows, N_FREQUENCIES)
+            view = self._views[key] = self._flat[name][:math.prod(shape)].reshape(shape)
+        return view
 
     def values(self, X, columns):
-        """The embedded columns of the batch, transposed: (m, n_rows); for backward, also
-        ``ones_and_values`` (m, 2, n_rows), each column's values after a row of ones."""
+        """The embedded columns of the batch, transposed: (m, n_rows), kept for backward."""
         n_rows = X.shape[0]
         U = self._values[:self.m * n_rows].reshape(self.m, n_rows)
-        part = X[:, columns]
-        np.copyto(U, (part.toarray() if sp.issparse(part) else part).T)
-        both = self._ones_and_values[:self.m * 2 * n_rows].reshape(self.m, 2, n_rows)
-        both[:, 0] = 1.0
-        both[:, 1] = U
-        self.ones_and_values = both
+        if sp.issparse(X):
+            np.copyto(U, X[:, columns].toarray().T)
+        else:
+            np.take(X, columns, axis=1, out=U.T)
+        self.current_values = U
         return U

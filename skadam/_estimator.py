@@ -31,6 +31,10 @@ from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
 # What scikit-learn's callback machinery keeps on an estimator during a fit.
 _CALLBACK_STATE = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
 
+# The least number of samples with which early_stopping="auto" holds out validation data:
+# with fewer, the held-out part (10 rows at the default fraction) would say little.
+AUTO_EARLY_STOPPING_SAMPLES = 100
+
 SOLVERS = {"adam": Adam, "adamw": AdamW, "sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad}
 
 
@@ -56,7 +60,7 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "scoring": [StrOptions({"loss"}), str, callable],
         "shuffle": ["boolean"],
@@ -176,7 +180,7 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         sample_weight = self._apply_class_weight(y, sample_weight, incremental)
 
         held_out = None
-        if (X_val is not None) or (self.early_stopping and not incremental):
+        if (X_val is not None) or (self._holds_out(X.shape[0]) and not incremental):
             (X, y, sample_weight), held_out = self._hold_out(
                 X, y, sample_weight, X_val, y_val, sample_weight_val
             )
@@ -245,6 +249,12 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
             return self._embedding
         columns = embedded_columns(X)
         return PeriodicEmbedding(columns) if columns.size else None
+
+    def _holds_out(self, n_samples):
+        """Whether ``fit`` on ``n_samples`` holds out ``validation_fraction`` of them."""
+        if self.early_stopping == "auto":
+            return n_samples >= AUTO_EARLY_STOPPING_SAMPLES
+        return bool(self.early_stopping)
 
     def _dropout(self):
         """The probability of dropping a hidden unit in training; none without hidden layers."""

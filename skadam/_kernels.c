@@ -95,7 +95,27 @@ overlaps(const Blocks *a, const Blocks *b)
     const char *a0, *a1, *b0, *b1;
     span(a, &a0, &a1);
     span(b, &b0, &b1);
-    return a0 < b1 && b0 < a1 && a1 > a0 && b1 > b0;
+    if (!(a0 < b1 && b0 < a1 && a1 > a0 && b1 > b0)) return 0;
+    /* Interleaved blocks: the parts of each run's row of one (K, n) buffer (the runs'
+       parameters or gradients) span the same bytes without sharing any. With one
+       positive stride longer than both blocks, run r of a meets run q of b only for
+       q - r next to the quotient of their offsets. */
+    const Py_ssize_t stride = a->run_stride;
+    const Py_ssize_t extent_a = a->rows * a->cols * a->view.itemsize;
+    const Py_ssize_t extent_b = b->rows * b->cols * b->view.itemsize;
+    if (a->runs != b->runs || a->runs < 2 || stride != b->run_stride || stride <= 0 ||
+        stride < extent_a || stride < extent_b) {
+        return 1;
+    }
+    const Py_ssize_t offset = (const char *)b->view.buf - (const char *)a->view.buf;
+    const Py_ssize_t quotient = offset >= 0 ? offset / stride : -((-offset + stride - 1) / stride);
+    for (Py_ssize_t t = quotient - 1; t <= quotient + 1; t++) {
+        if (t <= -a->runs || t >= a->runs) continue;
+        /* b's block of run r + t starts this far after a's block of run r. */
+        const Py_ssize_t start = offset - t * stride;
+        if (start < extent_a && -start < extent_b) return 1;
+    }
+    return 0;
 }
 
 /* Blocks of `b` match those of `a`: the same number of runs (or one shared by all, when
@@ -910,98 +930,292 @@ static inline void sincos_branchless(double x, double *sine, double *cosine)
     *cosine = ((quadrant + 1) & 2) ? -c : c;
 }
 
-/* For each column j and row i: cos and sin of a_j * u_ji + b_j, for the F frequencies
-   a_j and phases b_j of the column, over F contiguous values. */
-#define DEFINE_PERIODIC(NAME, T)                                                           \
-    SKADAM_CLONES static void NAME(const T *restrict U, const T *restrict a,               \
-                                   const T *restrict b, T *restrict cosines,               \
-                                   T *restrict sines, Py_ssize_t m, Py_ssize_t n,          \
-                                   Py_ssize_t F)                                           \
+/* The largest numbers of frequencies and of features per column the embedding kernels
+   take: their per-column values live in local arrays. */
+#define EMBED_MAX_FREQUENCIES 64
+#define EMBED_MAX_DIMS 16
+
+/* Forward pass of a periodic embedding for one run. For each column j and row i, the
+   phases s (2 pi w_jf u_ji + b_jf), their cosines and sines (kept for the backward
+   pass) and the column's features s (sum_f cos_f V_jfd + c_jd), written where the first
+   layer reads them, features[i, j D + d]. The parameters are stored divided by `scale`.
+   The sums run in a fixed order: the same bits for any vector width. */
+#define DEFINE_EMBED_FORWARD(NAME, T)                                                      \
+    SKADAM_CLONES static void NAME(const T *restrict U, const T *restrict w,               \
+                                   const T *restrict b, const T *restrict V,               \
+                                   const T *restrict c, T *restrict cosines,               \
+                                   T *restrict sines, T *restrict features, Py_ssize_t m,  \
+                                   Py_ssize_t n, Py_ssize_t F, Py_ssize_t D, double scale) \
     {                                                                                      \
+        const double two_pi = 6.283185307179586476925286766559;                            \
+        double a[EMBED_MAX_FREQUENCIES], offset[EMBED_MAX_FREQUENCIES];                    \
+        double mixing[EMBED_MAX_DIMS][EMBED_MAX_FREQUENCIES], bias[EMBED_MAX_DIMS];         \
         for (Py_ssize_t j = 0; j < m; j++) {                                               \
-            const T *restrict a_j = a + j * F, *restrict b_j = b + j * F;                  \
+            for (Py_ssize_t f = 0; f < F; f++) {                                           \
+                a[f] = two_pi * (scale * (double)w[j * F + f]);                            \
+                offset[f] = scale * (double)b[j * F + f];                                  \
+                for (Py_ssize_t d = 0; d < D; d++)                                         \
+                    mixing[d][f] = scale * (double)V[(j * F + f) * D + d];                 \
+            }                                                                              \
+            for (Py_ssize_t d = 0; d < D; d++) bias[d] = scale * (double)c[j * D + d];     \
             for (Py_ssize_t i = 0; i < n; i++) {                                           \
                 const double u = (double)U[j * n + i];                                     \
                 T *restrict c_ji = cosines + (j * n + i) * F;                              \
                 T *restrict s_ji = sines + (j * n + i) * F;                                \
                 for (Py_ssize_t f = 0; f < F; f++) {                                       \
-                    double s, c;                                                           \
-                    sincos_branchless((double)a_j[f] * u + (double)b_j[f], &s, &c);        \
-                    c_ji[f] = (T)c;                                                        \
-                    s_ji[f] = (T)s;                                                        \
+                    double sine, cosine;                                                   \
+                    sincos_branchless(a[f] * u + offset[f], &sine, &cosine);               \
+                    c_ji[f] = (T)cosine;                                                   \
+                    s_ji[f] = (T)sine;                                                     \
+                }                                                                          \
+                T *restrict out = features + i * m * D + j * D;                            \
+                for (Py_ssize_t d = 0; d < D; d++) {                                       \
+                    double sum = bias[d];                                                  \
+                    for (Py_ssize_t f = 0; f < F; f++) sum += (double)c_ji[f] * mixing[d][f]; \
+                    out[d] = (T)sum;                                                       \
                 }                                                                          \
             }                                                                              \
         }                                                                                  \
     }
 
-DEFINE_PERIODIC(periodic_f64, double)
-DEFINE_PERIODIC(periodic_f32, float)
+DEFINE_EMBED_FORWARD(embed_forward_f64, double)
+DEFINE_EMBED_FORWARD(embed_forward_f32, float)
 
-PyDoc_STRVAR(periodic_doc,
-"periodic(U, a, b, cosines, sines)\n"
-"--\n\n"
-"For U of shape (m, n) (m columns of n values each), a and b of shape (K, m, F) and\n"
-"cosines and sines of shape (K, m * n, F): cosines[k, j * n + i, f] = cos(a[k, j, f] *\n"
-"U[j, i] + b[k, j, f]) and sines the same with sin, computed in double precision.");
+/* Backward pass of a periodic embedding for one run, from delta[i, j D + d], the
+   gradient at the features: the gradients of the stored (divided) parameters, summed
+   over the rows in order, each frequency in a lane of its own. */
+#define DEFINE_EMBED_BACKWARD(NAME, T)                                                     \
+    SKADAM_CLONES static void NAME(const T *restrict U, const T *restrict V,               \
+                                   const T *restrict cosines, const T *restrict sines,     \
+                                   const T *restrict delta, T *restrict grad_w,            \
+                                   T *restrict grad_b, T *restrict grad_V,                 \
+                                   T *restrict grad_c, Py_ssize_t m, Py_ssize_t n,         \
+                                   Py_ssize_t F, Py_ssize_t D, double scale)               \
+    {                                                                                      \
+        const double two_pi = 6.283185307179586476925286766559;                            \
+        double mixing[EMBED_MAX_DIMS][EMBED_MAX_FREQUENCIES];                              \
+        double sum_w[EMBED_MAX_FREQUENCIES], sum_b[EMBED_MAX_FREQUENCIES];                 \
+        double sum_V[EMBED_MAX_DIMS][EMBED_MAX_FREQUENCIES], sum_c[EMBED_MAX_DIMS];         \
+        double d_cos[EMBED_MAX_FREQUENCIES], g[EMBED_MAX_DIMS];                            \
+        for (Py_ssize_t j = 0; j < m; j++) {                                               \
+            for (Py_ssize_t f = 0; f < F; f++) {                                           \
+                sum_w[f] = 0.0;                                                            \
+                sum_b[f] = 0.0;                                                            \
+                for (Py_ssize_t d = 0; d < D; d++) {                                       \
+                    mixing[d][f] = scale * (double)V[(j * F + f) * D + d];                 \
+                    sum_V[d][f] = 0.0;                                                     \
+                }                                                                          \
+            }                                                                              \
+            for (Py_ssize_t d = 0; d < D; d++) sum_c[d] = 0.0;                             \
+            for (Py_ssize_t i = 0; i < n; i++) {                                           \
+                const double u = (double)U[j * n + i];                                     \
+                const T *restrict c_ji = cosines + (j * n + i) * F;                        \
+                const T *restrict s_ji = sines + (j * n + i) * F;                          \
+                for (Py_ssize_t d = 0; d < D; d++) {                                       \
+                    g[d] = (double)delta[i * m * D + j * D + d];                           \
+                    sum_c[d] += g[d];                                                      \
+                }                                                                          \
+                for (Py_ssize_t f = 0; f < F; f++) d_cos[f] = 0.0;                         \
+                for (Py_ssize_t d = 0; d < D; d++) {                                       \
+                    for (Py_ssize_t f = 0; f < F; f++) {                                   \
+                        d_cos[f] += g[d] * mixing[d][f];                                   \
+                        sum_V[d][f] += (double)c_ji[f] * g[d];                             \
+                    }                                                                      \
+                }                                                                          \
+                for (Py_ssize_t f = 0; f < F; f++) {                                       \
+                    /* d cos / d phase = -sin: t is minus the gradient at the phase. */    \
+                    const double t = (double)s_ji[f] * d_cos[f];                           \
+                    sum_b[f] += t;                                                         \
+                    sum_w[f] += t * u;                                                     \
+                }                                                                          \
+            }                                                                              \
+            for (Py_ssize_t f = 0; f < F; f++) {                                           \
+                grad_w[j * F + f] = (T)(-two_pi * scale * sum_w[f]);                       \
+                grad_b[j * F + f] = (T)(-scale * sum_b[f]);                                \
+                for (Py_ssize_t d = 0; d < D; d++)                                         \
+                    grad_V[(j * F + f) * D + d] = (T)(scale * sum_V[d][f]);                \
+            }                                                                              \
+            for (Py_ssize_t d = 0; d < D; d++) grad_c[j * D + d] = (T)(scale * sum_c[d]);  \
+        }                                                                                  \
+    }
 
-static PyObject *
-periodic(PyObject *self, PyObject *args)
+DEFINE_EMBED_BACKWARD(embed_backward_f64, double)
+DEFINE_EMBED_BACKWARD(embed_backward_f32, float)
+
+/* Acquire `count` arrays by the specs given, or release what was acquired and fail. */
+typedef struct {
+    PyObject *obj;
+    int writable;
+    const char *name;
+} ArraySpec;
+
+static int
+acquire_all(const ArraySpec *specs, Blocks *arrays, int count, int *acquired)
 {
-    PyObject *u_obj, *a_obj, *b_obj, *c_obj, *s_obj;
-    if (!PyArg_ParseTuple(args, "OOOOO", &u_obj, &a_obj, &b_obj, &c_obj, &s_obj)) {
-        return NULL;
+    for (int i = 0; i < count; i++) {
+        if (get_blocks(specs[i].obj, &arrays[i], specs[i].writable, 2, specs[i].name) < 0)
+            return -1;
+        *acquired = i + 1;
     }
-    Blocks arrays[5];
-    int acquired = 0;
-    PyObject *result = NULL;
-    if (get_blocks(c_obj, &arrays[0], 1, 2, "cosines") < 0) goto done;
-    acquired = 1;
-    if (get_blocks(s_obj, &arrays[1], 1, 2, "sines") < 0) goto done;
-    acquired = 2;
-    if (get_blocks(u_obj, &arrays[2], 0, 2, "U") < 0) goto done;
-    acquired = 3;
-    if (get_blocks(a_obj, &arrays[3], 0, 2, "a") < 0) goto done;
-    acquired = 4;
-    if (get_blocks(b_obj, &arrays[4], 0, 2, "b") < 0) goto done;
-    acquired = 5;
-    const Blocks *c = &arrays[0], *s = &arrays[1], *u = &arrays[2], *a = &arrays[3],
-                 *b = &arrays[4];
-    const Py_ssize_t m = u->rows, n = u->cols, F = c->cols;
-    if (u->view.ndim != 2 || !matches(c, u, m, n, 1) || !matches(c, s, m * n, F, 0) ||
-        s->view.ndim != c->view.ndim || a->view.ndim != c->view.ndim ||
-        !matches(c, a, m, F, 0) || !matches(c, b, m, F, 0) || b->view.ndim != c->view.ndim ||
-        c->rows != m * n) {
-        PyErr_SetString(PyExc_ValueError,
-                        "periodic needs U (m, n), a and b (K, m, F), cosines and sines "
-                        "(K, m * n, F), all of one dtype.");
-        goto done;
+    return 0;
+}
+
+/* Shapes of the embedding kernels' arrays: U (m, n); per run w and b (m, F), V (m, F D),
+   c (m, D), cosines and sines (m n, F), features and delta (n, m D). */
+static int
+embedding_shapes(const Blocks *U, const Blocks *w, const Blocks *b, const Blocks *V,
+                 const Blocks *c, const Blocks *cosines, const Blocks *sines,
+                 const Blocks *features, Py_ssize_t *F, Py_ssize_t *D)
+{
+    const Py_ssize_t m = U->rows, n = U->cols;
+    *F = w->cols;
+    *D = c->cols;
+    int ok = U->view.ndim == 2 && *F >= 1 && *F <= EMBED_MAX_FREQUENCIES && *D >= 1 &&
+             *D <= EMBED_MAX_DIMS && w->rows == m && matches(w, b, m, *F, 0) &&
+             matches(w, V, m, *F * *D, 0) && matches(w, c, m, *D, 0) &&
+             matches(w, cosines, m * n, *F, 0) && matches(w, sines, m * n, *F, 0) &&
+             matches(w, features, n, m * *D, 0) && matches(w, U, m, n, 1);
+    const Blocks *per_run[7] = {w, b, V, c, cosines, sines, features};
+    for (int i = 0; ok && i < 7; i++) ok = per_run[i]->view.ndim == 3;
+    if (!ok) {
+        PyErr_Format(PyExc_ValueError,
+                     "the embedding kernels need U (m, n) and, with a leading axis of runs, "
+                     "w and b (m, F), V (m, F * D), c (m, D), cosines and sines (m * n, F), "
+                     "features or delta (n, m * D), all of one dtype, with F <= %d and "
+                     "D <= %d.", EMBED_MAX_FREQUENCIES, EMBED_MAX_DIMS);
+        return -1;
     }
-    for (int i = 0; i < 5; i++) {
-        for (int j = i + 1; j < 5; j++) {
-            if ((i < 2 || j < 2) && overlaps(&arrays[i], &arrays[j])) {
-                PyErr_SetString(PyExc_ValueError, "periodic's outputs must not share memory "
-                                "with each other or with its inputs.");
-                goto done;
+    return 0;
+}
+
+static int
+any_overlap(const Blocks *arrays, int count, int first_output)
+{
+    for (int i = first_output; i < count; i++) {
+        for (int j = 0; j < count; j++) {
+            if (i != j && overlaps(&arrays[i], &arrays[j])) {
+                PyErr_SetString(PyExc_ValueError,
+                                "an embedding kernel's outputs must not share memory with "
+                                "each other or with its inputs.");
+                return 1;
             }
         }
     }
+    return 0;
+}
+
+PyDoc_STRVAR(embed_forward_doc,
+"embed_forward(U, w, b, V, c, scale, cosines, sines, features)\n"
+"--\n\n"
+"Periodic embedding of m columns: for U of shape (m, n) (the columns' values,\n"
+"transposed) and, per run k, the stored parameters w and b (m, F), V (m, F * D) and c\n"
+"(m, D), each multiplied by scale, with phases 2 pi w[j, f] U[j, i] + b[j, f]:\n"
+"cosines and sines (m * n, F) of the phases, and features (n, m * D),\n"
+"features[i, j * D + d] = sum_f cos * V[j, f * D + d] + c[j, d]. Computed in double\n"
+"precision, the sums in a fixed order.");
+
+static PyObject *
+embed_forward(PyObject *self, PyObject *args)
+{
+    ArraySpec specs[8] = {{NULL, 0, "U"}, {NULL, 0, "w"}, {NULL, 0, "b"}, {NULL, 0, "V"},
+                          {NULL, 0, "c"}, {NULL, 1, "cosines"}, {NULL, 1, "sines"},
+                          {NULL, 1, "features"}};
+    double scale;
+    if (!PyArg_ParseTuple(args, "OOOOOdOOO", &specs[0].obj, &specs[1].obj, &specs[2].obj,
+                          &specs[3].obj, &specs[4].obj, &scale, &specs[5].obj,
+                          &specs[6].obj, &specs[7].obj)) {
+        return NULL;
+    }
+    Blocks a[8];
+    int acquired = 0;
+    PyObject *result = NULL;
+    Py_ssize_t F, D;
+    if (acquire_all(specs, a, 8, &acquired) < 0) goto done;
+    if (embedding_shapes(&a[0], &a[1], &a[2], &a[3], &a[4], &a[5], &a[6], &a[7], &F, &D) < 0)
+        goto done;
+    if (any_overlap(a, 8, 5)) goto done;
+    const Py_ssize_t m = a[0].rows, n = a[0].cols;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t r = 0; r < c->runs; r++) {
-        if (c->dbl) {
-            periodic_f64((const double *)u->view.buf, (const double *)block(a, r),
-                         (const double *)block(b, r), (double *)block(c, r),
-                         (double *)block(s, r), m, n, F);
+    for (Py_ssize_t r = 0; r < a[1].runs; r++) {
+        if (a[1].dbl) {
+            embed_forward_f64((const double *)a[0].view.buf, (const double *)block(&a[1], r),
+                              (const double *)block(&a[2], r),
+                              (const double *)block(&a[3], r),
+                              (const double *)block(&a[4], r), (double *)block(&a[5], r),
+                              (double *)block(&a[6], r), (double *)block(&a[7], r), m, n, F,
+                              D, scale);
         } else {
-            periodic_f32((const float *)u->view.buf, (const float *)block(a, r),
-                         (const float *)block(b, r), (float *)block(c, r),
-                         (float *)block(s, r), m, n, F);
+            embed_forward_f32((const float *)a[0].view.buf, (const float *)block(&a[1], r),
+                              (const float *)block(&a[2], r), (const float *)block(&a[3], r),
+                              (const float *)block(&a[4], r), (float *)block(&a[5], r),
+                              (float *)block(&a[6], r), (float *)block(&a[7], r), m, n, F, D,
+                              scale);
         }
     }
     Py_END_ALLOW_THREADS
     result = Py_None;
     Py_INCREF(result);
 done:
-    release(arrays, acquired);
+    release(a, acquired);
+    return result;
+}
+
+PyDoc_STRVAR(embed_backward_doc,
+"embed_backward(U, V, scale, cosines, sines, delta, grad_w, grad_b, grad_V, grad_c)\n"
+"--\n\n"
+"Backward pass of embed_forward: from delta (n, m * D) per run, the gradient at the\n"
+"features, and the cosines and sines the forward pass kept, the gradients of the\n"
+"stored parameters w, b (m, F), V (m, F * D) and c (m, D), summed over the rows in\n"
+"order.");
+
+static PyObject *
+embed_backward(PyObject *self, PyObject *args)
+{
+    ArraySpec specs[9] = {{NULL, 0, "U"}, {NULL, 0, "V"}, {NULL, 0, "cosines"},
+                          {NULL, 0, "sines"}, {NULL, 0, "delta"}, {NULL, 1, "grad_w"},
+                          {NULL, 1, "grad_b"}, {NULL, 1, "grad_V"}, {NULL, 1, "grad_c"}};
+    double scale;
+    if (!PyArg_ParseTuple(args, "OOdOOOOOOO", &specs[0].obj, &specs[1].obj, &scale,
+                          &specs[2].obj, &specs[3].obj, &specs[4].obj, &specs[5].obj,
+                          &specs[6].obj, &specs[7].obj, &specs[8].obj)) {
+        return NULL;
+    }
+    Blocks a[9];
+    int acquired = 0;
+    PyObject *result = NULL;
+    Py_ssize_t F, D;
+    if (acquire_all(specs, a, 9, &acquired) < 0) goto done;
+    /* grad_w, grad_b, V, grad_c, cosines, sines, delta in the roles of the forward's. */
+    if (embedding_shapes(&a[0], &a[5], &a[6], &a[1], &a[8], &a[2], &a[3], &a[4], &F, &D) < 0 ||
+        !matches(&a[5], &a[7], a[5].rows, F * D, 0) || a[7].view.ndim != 3) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "grad_V must have V's shape and dtype.");
+        goto done;
+    }
+    if (any_overlap(a, 9, 5)) goto done;
+    const Py_ssize_t m = a[0].rows, n = a[0].cols;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < a[5].runs; r++) {
+        if (a[5].dbl) {
+            embed_backward_f64((const double *)a[0].view.buf, (const double *)block(&a[1], r),
+                               (const double *)block(&a[2], r),
+                               (const double *)block(&a[3], r),
+                               (const double *)block(&a[4], r), (double *)block(&a[5], r),
+                               (double *)block(&a[6], r), (double *)block(&a[7], r),
+                               (double *)block(&a[8], r), m, n, F, D, scale);
+        } else {
+            embed_backward_f32((const float *)a[0].view.buf, (const float *)block(&a[1], r),
+                               (const float *)block(&a[2], r), (const float *)block(&a[3], r),
+                               (const float *)block(&a[4], r), (float *)block(&a[5], r),
+                               (float *)block(&a[6], r), (float *)block(&a[7], r),
+                               (float *)block(&a[8], r), m, n, F, D, scale);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    release(a, acquired);
     return result;
 }
 
@@ -1013,7 +1227,8 @@ static PyMethodDef methods[] = {
     {"relu_backprop", relu_backprop, METH_VARARGS, relu_backprop_doc},
     {"softmax_cross_entropy", softmax_cross_entropy, METH_VARARGS, softmax_cross_entropy_doc},
     {"sigmoid_cross_entropy", sigmoid_cross_entropy, METH_VARARGS, sigmoid_cross_entropy_doc},
-    {"periodic", periodic, METH_VARARGS, periodic_doc},
+    {"embed_forward", embed_forward, METH_VARARGS, embed_forward_doc},
+    {"embed_backward", embed_backward, METH_VARARGS, embed_backward_doc},
     {NULL, NULL, 0, NULL},
 };
 

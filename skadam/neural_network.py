@@ -85,7 +85,7 @@ default="relu"
         the mean of the members' objectives, early stopping monitors the score of the
         averaged prediction and restores every member's weights of its best epoch.
         Training costs about ``ensemble_size`` times as much, spread over the cores.
-    numeric_embedding : {"periodic"} or None, default=None
+    numeric_embedding : {"periodic"} or None, default="periodic"
         Embed each input column of more than two distinct values (the numeric ones,
         not one-hot or indicator columns) before the first layer: ``"periodic"`` is
         RealMLP's PBLD, 16 functions ``cos(2π w x + b)`` with trainable frequencies and
@@ -109,7 +109,7 @@ _NETWORK_ATTRIBUTES = """coefs_ : list of ndarray
         Number of outputs."""
 
 
-@fill_doc(alpha=1e-3, max_iter=200, tol=1e-4)
+@fill_doc(alpha=1e-3, max_iter=200, tol=1e-4, n_iter_no_change=20, early_stopping='"auto"')
 class MLPRegressor(_NetworkMixin, RegressorBase):
     """Multi-layer perceptron regressor trained by minibatch Adam.
 
@@ -161,15 +161,15 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         *,
         dropout=0.0,
         ensemble_size=1,
-        numeric_embedding=None,
+        numeric_embedding="periodic",
         loss="squared_error",
         solver="adam",
         alpha=1e-3,
         batch_size="auto",
         max_iter=200,
         tol=1e-4,
-        n_iter_no_change=10,
-        early_stopping=False,
+        n_iter_no_change=20,
+        early_stopping="auto",
         validation_fraction=0.1,
         scoring="loss",
         shuffle=True,
@@ -198,7 +198,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         self.warm_start = warm_start
 
 
-@fill_doc(alpha=1e-3, max_iter=200, tol=1e-4)
+@fill_doc(alpha=1e-3, max_iter=200, tol=1e-4, n_iter_no_change=20, early_stopping='"auto"')
 class MLPClassifier(_NetworkMixin, ClassifierBase):
     """Multi-layer perceptron classifier trained by minibatch Adam.
 
@@ -253,7 +253,7 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
         *,
         dropout=0.0,
         ensemble_size=1,
-        numeric_embedding=None,
+        numeric_embedding="periodic",
         class_weight=None,
         label_smoothing=0.0,
         solver="adam",
@@ -261,8 +261,8 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
         batch_size="auto",
         max_iter=200,
         tol=1e-4,
-        n_iter_no_change=10,
-        early_stopping=False,
+        n_iter_no_change=20,
+        early_stopping="auto",
         validation_fraction=0.1,
         scoring="loss",
         shuffle=True,

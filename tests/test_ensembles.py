@@ -44,7 +44,7 @@ def _member_outputs(model, X):
 def test_classifier_predicts_the_mean_of_its_members_probabilities(digits):
     X, y, X_test, _ = digits
     model = MLPClassifier(hidden_layer_sizes=(16,), ensemble_size=3, max_iter=5,
-                          random_state=0).fit(X, y)
+                          numeric_embedding=None, random_state=0).fit(X, y)
     assert [W.shape for W in model.coefs_] == [(3, 64, 16), (3, 16, 10)]
     members = [softmax(raw, axis=1) for raw in _member_outputs(model, X_test)]
     assert not np.allclose(members[0], members[1])  # initialised apart
@@ -57,7 +57,7 @@ def test_classifier_predicts_the_mean_of_its_members_probabilities(digits):
 def test_binary_and_multilabel_average_the_sigmoids(binary):
     X, y = binary
     model = MLPClassifier(hidden_layer_sizes=(8,), ensemble_size=4, max_iter=5,
-                          random_state=0).fit(X, y)
+                          numeric_embedding=None, random_state=0).fit(X, y)
     expected = np.mean([expit(raw[:, 0]) for raw in _member_outputs(model, X)], axis=0)
     np.testing.assert_allclose(model.predict_proba(X)[:, 1], expected, rtol=1e-10)
     np.testing.assert_array_equal(model.predict(X), (expected > 0.5).astype(int))
@@ -71,13 +71,13 @@ def test_binary_and_multilabel_average_the_sigmoids(binary):
 def test_regressor_predicts_the_mean_of_its_members(regression):
     X, Y = regression
     model = MLPRegressor(hidden_layer_sizes=(8,), ensemble_size=3, max_iter=5,
-                         random_state=0).fit(X, Y)
+                         numeric_embedding=None, random_state=0).fit(X, Y)
     members = [raw * model.target_scale_ + model.target_mean_
                for raw in _member_outputs(model, X)]
     np.testing.assert_allclose(model.predict(X), np.mean(members, axis=0), rtol=1e-10)
     counts = np.round(np.abs(Y[:, 0] - 1000.0) / 10.0)
     poisson = MLPRegressor(hidden_layer_sizes=(8,), loss="poisson", ensemble_size=3,
-                           max_iter=5, random_state=0).fit(X / 100.0, counts)
+                           max_iter=5, numeric_embedding=None, random_state=0).fit(X / 100.0, counts)
     expected = np.mean([np.exp(raw[:, 0]) for raw in _member_outputs(poisson, X / 100.0)],
                        axis=0)
     np.testing.assert_allclose(poisson.predict(X / 100.0), expected, rtol=1e-10)

@@ -54,7 +54,8 @@ def _bad_calls(X, y):
         "bad alpha": (("set_fit", X, y), {"alpha": -1.0}, "'alpha' parameter"),
         "bad solver name": (("set_fit", X, y), {"solver": "adamax"}, "'solver' parameter"),
         "bad beta": (("set_fit", X, y), {"solver": Adam(beta_1=1.0)}, "'beta_1' parameter"),
-        "val without es": (("fit", X, y), {"X_val": X, "y_val": y}, "early_stopping=True"),
+        "val without es": (("fit without early stopping", X, y), {"X_val": X, "y_val": y},
+                           "early_stopping=True"),
     }
 
 
@@ -72,6 +73,8 @@ def test_bad_input_raises_and_leaves_the_fitted_model_unchanged(data, case):
     with pytest.raises(ValueError, match=message):
         if method == "set_fit":
             model.set_params(**kwargs).fit(X_bad, y_bad)
+        elif method == "fit without early stopping":
+            model.set_params(early_stopping=False).fit(X_bad, y_bad, **kwargs)
         else:
             extra = {}
             if method == "partial_fit" and is_classifier(model):

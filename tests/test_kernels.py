@@ -350,11 +350,14 @@ def _every_kernel(module):
         module.add_scaled(y, x, np.array([0.3, 0.0, 1.7]))
         outputs["add_scaled", dtype] = (y,)
         outputs["all_finite", dtype] = (np.array(module.all_finite(np.append(y, np.inf))),)
-        U = (5 * rng.standard_normal((3, 41))).astype(dtype)
-        a, b = (rng.standard_normal((2, 3, 16)).astype(dtype) for _ in range(2))
+        U, w, b, V, c = _embedding_arrays(dtype, K=2, m=3, n=41)
         cosines, sines = np.empty((2, 3 * 41, 16), dtype), np.empty((2, 3 * 41, 16), dtype)
-        module.periodic(U, 40 * a, b, cosines, sines)
-        outputs["periodic", dtype] = (cosines, sines)
+        features = np.empty((2, 41, 9), dtype)
+        module.embed_forward(U, w, b, V, c, 0.1, cosines, sines, features)
+        grads = [np.empty_like(x) for x in (w, b, V, c)]
+        module.embed_backward(U, V, 0.1, cosines, sines, rng.standard_normal((2, 41, 9)).astype(
+            dtype), *grads)
+        outputs["embedding", dtype] = (cosines, sines, features, *grads)
     return outputs
 
 
@@ -374,26 +377,87 @@ def test_leaky_relu_and_its_backprop(dtype):
     np.testing.assert_allclose(column_sums, expected_delta.sum(axis=0), rtol=RTOL[dtype])
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_periodic_is_cos_and_sin_of_the_phases(dtype):
+
+def _embedding_arrays(dtype, K=2, m=4, n=57, F=16, D=3, frequency=20.0):
     rng = _rng()
-    U = (3 * rng.standard_normal((4, 57))).astype(dtype)
-    a = (50 * rng.standard_normal((2, 4, 16))).astype(dtype)
-    b = rng.uniform(-4, 4, (2, 4, 16)).astype(dtype)
-    cosines, sines = np.empty((2, 4 * 57, 16), dtype), np.empty((2, 4 * 57, 16), dtype)
-    kernels.periodic(U, a, b, cosines, sines)
-    phases = (a.astype(float)[:, :, np.newaxis, :] * U.astype(float)[np.newaxis, :, :, np.newaxis]
-              + b.astype(float)[:, :, np.newaxis, :]).reshape(2, -1, 16)
+    U = (3 * rng.standard_normal((m, n))).astype(dtype)
+    w = (frequency * rng.standard_normal((K, m, F))).astype(dtype)
+    b = rng.uniform(-30, 30, (K, m, F)).astype(dtype)
+    V = rng.standard_normal((K, m, F * D)).astype(dtype)
+    c = rng.standard_normal((K, m, D)).astype(dtype)
+    return U, w, b, V, c
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_embedding_kernels_match_the_equations(dtype):
+    K, m, n, F, D, scale = 2, 4, 57, 16, 3, 0.1
+    U, w, b, V, c = _embedding_arrays(dtype, K, m, n, F, D)
+    cosines, sines = np.empty((K, m * n, F), dtype), np.empty((K, m * n, F), dtype)
+    features = np.empty((K, n, m * D), dtype)
+    kernels.embed_forward(U, w, b, V, c, scale, cosines, sines, features)
+    # In double precision from the float parameters: phases of every quadrant, and far.
+    w64, b64, V64, c64 = (scale * x.astype(float) for x in (w, b, V, c))
+    phases = 2 * np.pi * w64[:, :, None, :] * U.astype(float)[None, :, :, None] + b64[:, :, None, :]
     tolerance = 4 * np.finfo(dtype).eps
-    np.testing.assert_allclose(cosines, np.cos(phases), rtol=0, atol=tolerance)
-    np.testing.assert_allclose(sines, np.sin(phases), rtol=0, atol=tolerance)
-    # Every quadrant, the boundaries between them, zero, a huge phase and NaN.
+    np.testing.assert_allclose(cosines, np.cos(phases).reshape(K, m * n, F), atol=tolerance)
+    np.testing.assert_allclose(sines, np.sin(phases).reshape(K, m * n, F), atol=tolerance)
+    expected = np.einsum("kjif,kjfd->kijd", np.cos(phases), V64.reshape(K, m, F, D))
+    expected += c64[:, None, :, :]
+    np.testing.assert_allclose(features, expected.reshape(K, n, m * D), rtol=0,
+                               atol=64 * np.finfo(dtype).eps)
+
+    delta = _rng().standard_normal((K, n, m * D)).astype(dtype)
+    grads = [np.empty_like(x) for x in (w, b, V, c)]
+    kernels.embed_backward(U, V, scale, cosines, sines, delta, *grads)
+    g = delta.astype(float).reshape(K, n, m, D)
+    d_cos = np.einsum("kijd,kjfd->kjif", g, V64.reshape(K, m, F, D))
+    d_phase = -np.sin(phases) * d_cos
+    expected = [
+        scale * 2 * np.pi * np.einsum("kjif,ji->kjf", d_phase, U.astype(float)),
+        scale * d_phase.sum(axis=2),
+        scale * np.einsum("kjif,kijd->kjfd", np.cos(phases), g).reshape(K, m, F * D),
+        scale * g.sum(axis=1),
+    ]
+    for got, want in zip(grads, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4 if dtype == np.float32 else 1e-10,
+                                   atol=1e-3 if dtype == np.float32 else 1e-10)
+
+
+def test_embedding_sincos_on_quadrant_edges_huge_phases_and_nan():
     x = np.array([[0.0, np.pi / 4, -np.pi / 4, 3 * np.pi / 4, np.pi, -np.pi, 2.5, -2.5, 1e6,
                    -7e5, 4e9, np.nan]])
+    ones, zeros = np.ones((1, 1, 1)), np.zeros((1, 1, 1))
     cosines, sines = np.empty((1, x.size, 1)), np.empty((1, x.size, 1))
-    kernels.periodic(x, np.ones((1, 1, 1)), np.zeros((1, 1, 1)), cosines, sines)
+    # w = 1 / (2 pi) with scale 1: the phases are the values themselves.
+    kernels.embed_forward(x, ones / (2 * np.pi), zeros, ones, zeros, 1.0, cosines, sines,
+                          np.empty((1, x.size, 1)))
     with np.errstate(invalid="ignore"):
         np.testing.assert_allclose(cosines.ravel()[:10], np.cos(x.ravel()[:10]), atol=1e-15)
         np.testing.assert_allclose(sines.ravel()[:10], np.sin(x.ravel()[:10]), atol=1e-15)
     assert np.abs(cosines.ravel()[10]) <= 1 and np.abs(sines.ravel()[10]) <= 1
     assert np.isnan(cosines.ravel()[11]) and np.isnan(sines.ravel()[11])
+
+
+def test_embedding_kernels_take_interleaved_parameters_and_refuse_overlaps():
+    # The parameters and gradients are parts of each run's row of one (K, n) buffer.
+    K, m, n, F, D = 3, 2, 5, 4, 2
+    U = _rng().standard_normal((m, n))
+    sizes = [m * F, m * F, m * F * D, m * D]
+    buffer = _rng().standard_normal((K, sum(sizes)))
+    parts = np.split(buffer, np.cumsum(sizes)[:-1], axis=1)
+    w, b, V, c = (part.reshape(K, m, -1) for part in parts)
+    cosines, sines = np.empty((K, m * n, F)), np.empty((K, m * n, F))
+    kernels.embed_forward(U, w, b, V, c, 0.1, cosines, sines, np.empty((K, n, m * D)))
+    with pytest.raises(ValueError, match="must not share memory"):
+        kernels.embed_forward(U, w, b, V, c, 0.1, cosines, cosines, np.empty((K, n, m * D)))
+    grad = np.zeros_like(buffer)
+    grads = [part.reshape(K, m, -1) for part in np.split(grad, np.cumsum(sizes)[:-1], axis=1)]
+    kernels.embed_backward(U, V, 0.1, cosines, sines, np.ones((K, n, m * D)), *grads)
+    assert np.all(grad != 0)
+    with pytest.raises(ValueError, match="must not share memory"):
+        kernels.embed_backward(U, V, 0.1, cosines, sines, np.ones((K, n, m * D)),
+                               grads[0], grads[0], grads[2], grads[3])
+    with pytest.raises(ValueError, match="F <= 64"):
+        kernels.embed_forward(U, np.ones((K, m, 65)), np.ones((K, m, 65)),
+                              np.ones((K, m, 65 * D)), c, 0.1, np.empty((K, m * n, 65)),
+                              np.empty((K, m * n, 65)), np.empty((K, n, m * D)))

@@ -39,7 +39,8 @@ def test_warm_start_and_partial_fit_continue_the_same_trajectory(
     # shares, so a classifier's stream is held against a first partial_fit call
     # followed by a warm-started fit of the other 9 epochs.
     X, y, classes = _data_for(estimator, digits, regression)
-    settings = dict(shuffle=shuffle, random_state=0, batch_size=64)
+    # Without early stopping, whose every fit ends at its own best epoch.
+    settings = dict(shuffle=shuffle, random_state=0, batch_size=64, early_stopping=False)
     once = clone(estimator).set_params(max_iter=10, **settings).fit(X, y)
     twice = clone(estimator).set_params(max_iter=5, warm_start=True, **settings)
     twice.fit(X, y).fit(X, y)
@@ -81,9 +82,13 @@ def test_warm_start_with_a_new_learning_rate_keeps_the_moments(digits):
 
 def test_warm_start_refuses_a_changed_architecture(digits):
     X, y, _, _ = digits
-    model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, warm_start=True).fit(X, y)
+    model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, warm_start=True,
+                          numeric_embedding=None).fit(X, y)
     with pytest.raises(ValueError, match="warm_start=False"):
         model.set_params(hidden_layer_sizes=(9,)).fit(X, y)
+    assert model.coefs_[0].shape == (64, 8)
+    with pytest.raises(ValueError, match="warm_start=False"):
+        model.set_params(hidden_layer_sizes=(8,), numeric_embedding="periodic").fit(X, y)
     assert model.coefs_[0].shape == (64, 8)
 
 
@@ -146,8 +151,10 @@ def test_training_loss_convergence_stops_after_n_epochs_without_progress(binary)
 def test_streaming_partial_fit_with_validation_and_patience(digits):
     X, y, X_test, y_test = digits
     X_val, y_val = X_test[:300], y_test[:300]
+    # Pixels: the periodic embedding of numeric columns is for tabular data.
     model = MLPClassifier(hidden_layer_sizes=(64,), early_stopping=True, n_iter_no_change=5,
-                          batch_size=32, random_state=0, scoring="accuracy")
+                          batch_size=32, random_state=0, scoring="accuracy",
+                          numeric_embedding=None)
     chunks = np.array_split(np.arange(X.shape[0]), 12)
     for _ in range(20):
         for chunk in chunks:

@@ -11,6 +11,7 @@ from ._base import Optimizer, OptimizerState
 from ._schedules import (
     ConstantSchedule,
     CosineEpochSchedule,
+    CosineLogSchedule,
     ExponentialDecaySchedule,
     InverseScalingSchedule,
     LearningRateSchedule,
@@ -24,6 +25,7 @@ __all__ = [
     "AdamW",
     "ConstantSchedule",
     "CosineEpochSchedule",
+    "CosineLogSchedule",
     "ExponentialDecaySchedule",
     "InverseScalingSchedule",
     "LearningRateSchedule",

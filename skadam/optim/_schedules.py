@@ -361,3 +361,72 @@ class CosineEpochSchedule(LearningRateSchedule):
         progress = min((epoch - start) / (self.n_epochs - start), 1.0)
         cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
         return self.end_value + (self.peak_value - self.end_value) * cosine
+
+
+class CosineLogSchedule(LearningRateSchedule):
+    """Cosine cycles of doubling length, counted in epochs: RealMLP's "coslog" schedule.
+
+    For the update that completes training progress ``epoch``, with
+    ``t = min(epoch / n_epochs, 1)``::
+
+        peak_value * (1 - cos(2 pi log2(1 + (2**n_cycles - 1) t))) / 2
+
+    The rate rises from zero to ``peak_value`` and falls back to zero ``n_cycles``
+    times, each cycle twice as long as the one before, the last one ending at
+    ``n_epochs``: warm restarts whose ends, where the rate is near zero, are the epochs
+    that early stopping with a patience as long as the fit (``n_iter_no_change =
+    max_iter``) keeps best. Holzmüller et al. (2024) train RealMLP with 4 cycles.
+
+    Parameters
+    ----------
+    peak_value : float, default=0.001
+        Step size at the top of each cycle, > 0.
+    n_epochs : float, default=100
+        Epochs of the whole schedule, > 0; set it to ``max_iter``. The rate stays zero
+        after it.
+    n_cycles : int, default=4
+        Number of cycles, >= 1.
+
+    Examples
+    --------
+    >>> from skadam.optim import CosineLogSchedule
+    >>> schedule = CosineLogSchedule(peak_value=1.0, n_epochs=15, n_cycles=4)
+    >>> [round(schedule.value(epoch), 3) for epoch in (0, 1, 3, 7, 15, 20)]
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    >>> [round(schedule.value(2 ** (cycle + 0.5) - 1), 3) for cycle in range(4)]
+    [1.0, 1.0, 1.0, 1.0]
+    """
+
+    _parameter_constraints = {
+        "peak_value": [_POSITIVE],
+        "n_epochs": [_POSITIVE],
+        "n_cycles": [Interval(Integral, 1, None, closed="left")],
+    }
+    per_epoch = True
+
+    def __init__(self, peak_value=0.001, n_epochs=100, n_cycles=4):
+        self.peak_value = peak_value
+        self.n_epochs = n_epochs
+        self.n_cycles = n_cycles
+
+    def value(self, epoch):
+        """Return the learning rate of the update that completes progress ``epoch``.
+
+        Parameters
+        ----------
+        epoch : float
+            Training progress, in passes over the data, at the end of this update.
+
+        Returns
+        -------
+        learning_rate : float
+
+        Examples
+        --------
+        >>> from skadam.optim import CosineLogSchedule
+        >>> round(CosineLogSchedule(peak_value=2.0, n_epochs=1, n_cycles=1).value(2 ** 0.5 - 1), 6)
+        2.0
+        """
+        progress = min(epoch / self.n_epochs, 1.0)
+        cycles = math.log2(1.0 + (2.0**self.n_cycles - 1.0) * progress)
+        return self.peak_value * 0.5 * (1.0 - math.cos(2.0 * math.pi * cycles))

@@ -12,6 +12,7 @@ from skadam.optim import (
     Adam,
     ConstantSchedule,
     CosineEpochSchedule,
+    CosineLogSchedule,
     ExponentialDecaySchedule,
     InverseScalingSchedule,
     WarmupCosineSchedule,
@@ -121,3 +122,17 @@ def test_estimators_hand_epoch_schedules_the_progress_of_each_update():
     for chunk in (X[:100], X[100:200]):
         model.partial_fit(chunk, chunk @ [1.0, -2.0, 0.5])
     np.testing.assert_allclose(_RecordedEpochs.seen, [0.5, 1, 1.5, 2])
+
+
+def test_cosine_log_schedule_by_hand():
+    # 0.5 (1 - cos(2 pi log2(1 + 15 t))): zero where 1 + 15 t is a power of two, the
+    # peak halfway in log2 between them.
+    schedule = CosineLogSchedule(peak_value=0.2, n_epochs=30, n_cycles=4)
+    for epoch in (0, 2, 6, 14, 30, 45):
+        assert schedule.value(epoch) == pytest.approx(0.0, abs=1e-15), epoch
+    for cycle in range(4):
+        epoch = 2 * (2 ** (cycle + 0.5) - 1)
+        assert schedule.value(epoch) == pytest.approx(0.2, rel=1e-12), epoch
+    t = 0.3
+    assert schedule.value(30 * t) == pytest.approx(
+        0.2 * 0.5 * (1 - np.cos(2 * np.pi * np.log2(1 + 15 * t))), rel=1e-12)
