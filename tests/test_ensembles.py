@@ -77,7 +77,8 @@ def test_regressor_predicts_the_mean_of_its_members(regression):
     np.testing.assert_allclose(model.predict(X), np.mean(members, axis=0), rtol=1e-10)
     counts = np.round(np.abs(Y[:, 0] - 1000.0) / 10.0)
     poisson = MLPRegressor(hidden_layer_sizes=(8,), loss="poisson", ensemble_size=3,
-                           max_iter=5, numeric_embedding=None, random_state=0).fit(X / 100.0, counts)
+                           max_iter=5, numeric_embedding=None,
+                           random_state=0).fit(X / 100.0, counts)
     expected = np.mean([np.exp(raw[:, 0]) for raw in _member_outputs(poisson, X / 100.0)],
                        axis=0)
     np.testing.assert_allclose(poisson.predict(X / 100.0), expected, rtol=1e-10)

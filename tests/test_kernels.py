@@ -397,7 +397,8 @@ def test_embedding_kernels_match_the_equations(dtype):
     kernels.embed_forward(U, w, b, V, c, scale, cosines, sines, features)
     # In double precision from the float parameters: phases of every quadrant, and far.
     w64, b64, V64, c64 = (scale * x.astype(float) for x in (w, b, V, c))
-    phases = 2 * np.pi * w64[:, :, None, :] * U.astype(float)[None, :, :, None] + b64[:, :, None, :]
+    phases = (2 * np.pi * w64[:, :, None, :] * U.astype(float)[None, :, :, None]
+              + b64[:, :, None, :])
     tolerance = 4 * np.finfo(dtype).eps
     np.testing.assert_allclose(cosines, np.cos(phases).reshape(K, m * n, F), atol=tolerance)
     np.testing.assert_allclose(sines, np.sin(phases).reshape(K, m * n, F), atol=tolerance)
