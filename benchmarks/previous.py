@@ -32,6 +32,9 @@ if workload == "mlp":
     X, y = make_classification(n_samples=int(50_000 * scale), n_features=100,
                                n_informative=30, n_classes=10, random_state=0)
     model = skadam.MLPClassifier((256, 128), batch_size=256, random_state=0)
+    # The same network on every revision: without the tabular defaults of later ones.
+    same = {"numeric_embedding": None, "early_stopping": False}
+    model.set_params(**{k: v for k, v in same.items() if k in model.get_params()})
     classes = np.arange(10)
 else:
     X, y = make_classification(n_samples=int(200_000 * scale), n_features=100,
