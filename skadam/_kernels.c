@@ -934,6 +934,8 @@ static inline void sincos_branchless(double x, double *sine, double *cosine)
    take: their per-column values live in local arrays. */
 #define EMBED_MAX_FREQUENCIES 64
 #define EMBED_MAX_DIMS 16
+/* Rows of a column mixed at a time, their cosines by frequency in a local array. */
+#define EMBED_ROWS 64
 
 /* Forward pass of a periodic embedding for one run. For each column j and row i, the
    phases s (2 pi w_jf u_ji + b_jf), their cosines and sines (kept for the backward
@@ -950,6 +952,7 @@ static inline void sincos_branchless(double x, double *sine, double *cosine)
         const double two_pi = 6.283185307179586476925286766559;                            \
         double a[EMBED_MAX_FREQUENCIES], offset[EMBED_MAX_FREQUENCIES];                    \
         double mixing[EMBED_MAX_DIMS][EMBED_MAX_FREQUENCIES], bias[EMBED_MAX_DIMS];         \
+        double by_frequency[EMBED_MAX_FREQUENCIES][EMBED_ROWS], sums[EMBED_ROWS];           \
         for (Py_ssize_t j = 0; j < m; j++) {                                               \
             for (Py_ssize_t f = 0; f < F; f++) {                                           \
                 a[f] = two_pi * (scale * (double)w[j * F + f]);                            \
@@ -958,21 +961,33 @@ static inline void sincos_branchless(double x, double *sine, double *cosine)
                     mixing[d][f] = scale * (double)V[(j * F + f) * D + d];                 \
             }                                                                              \
             for (Py_ssize_t d = 0; d < D; d++) bias[d] = scale * (double)c[j * D + d];     \
-            for (Py_ssize_t i = 0; i < n; i++) {                                           \
-                const double u = (double)U[j * n + i];                                     \
-                T *restrict c_ji = cosines + (j * n + i) * F;                              \
-                T *restrict s_ji = sines + (j * n + i) * F;                                \
-                for (Py_ssize_t f = 0; f < F; f++) {                                       \
-                    double sine, cosine;                                                   \
-                    sincos_branchless(a[f] * u + offset[f], &sine, &cosine);               \
-                    c_ji[f] = (T)cosine;                                                   \
-                    s_ji[f] = (T)sine;                                                     \
+            for (Py_ssize_t start = 0; start < n; start += EMBED_ROWS) {                   \
+                const Py_ssize_t rows = n - start < EMBED_ROWS ? n - start : EMBED_ROWS;    \
+                for (Py_ssize_t r = 0; r < rows; r++) {                                    \
+                    const Py_ssize_t i = start + r;                                        \
+                    const double u = (double)U[j * n + i];                                 \
+                    T *restrict c_ji = cosines + (j * n + i) * F;                          \
+                    T *restrict s_ji = sines + (j * n + i) * F;                            \
+                    for (Py_ssize_t f = 0; f < F; f++) {                                   \
+                        double sine, cosine;                                               \
+                        sincos_branchless(a[f] * u + offset[f], &sine, &cosine);           \
+                        c_ji[f] = (T)cosine;                                               \
+                        s_ji[f] = (T)sine;                                                 \
+                    }                                                                      \
                 }                                                                          \
-                T *restrict out = features + i * m * D + j * D;                            \
+                for (Py_ssize_t r = 0; r < rows; r++) {                                    \
+                    const T *restrict c_ji = cosines + (j * n + start + r) * F;            \
+                    for (Py_ssize_t f = 0; f < F; f++) by_frequency[f][r] = (double)c_ji[f]; \
+                }                                                                          \
+                /* The sums over the frequencies, each in order, a row per lane. */        \
                 for (Py_ssize_t d = 0; d < D; d++) {                                       \
-                    double sum = bias[d];                                                  \
-                    for (Py_ssize_t f = 0; f < F; f++) sum += (double)c_ji[f] * mixing[d][f]; \
-                    out[d] = (T)sum;                                                       \
+                    for (Py_ssize_t r = 0; r < rows; r++) sums[r] = bias[d];               \
+                    for (Py_ssize_t f = 0; f < F; f++) {                                   \
+                        const double v = mixing[d][f];                                     \
+                        for (Py_ssize_t r = 0; r < rows; r++) sums[r] += by_frequency[f][r] * v; \
+                    }                                                                      \
+                    for (Py_ssize_t r = 0; r < rows; r++)                                  \
+                        features[(start + r) * m * D + j * D + d] = (T)sums[r];            \
                 }                                                                          \
             }                                                                              \
         }                                                                                  \
