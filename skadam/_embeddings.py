@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._kernels import embed_backward, embed_forward
+from ._model import shaped_view
 
 # RealMLP-TD's embedding: 16 periodic functions per column, 3 learned outputs (its fourth
 # is the value, which the first layer reads from X), initial frequencies N(0, 0.1²).
@@ -75,6 +76,11 @@ class PeriodicEmbedding:
         Features it adds in front of ``X`` for the first layer, ``m * N_DIMS``.
     n_params : int
         Parameters per run: ``m * (2 F + F D + D)``.
+    buffer_widths : dict of str to int
+        What a pass keeps per batch row and run: the cosines and sines of the phases,
+        ``m * F`` each, and the features, ``m * D``.
+    floats_per_row : int
+        Their sum.
 
     Examples
     --------
@@ -95,6 +101,9 @@ class PeriodicEmbedding:
         self._sizes = (m * N_FREQUENCIES, m * N_FREQUENCIES, m * N_FREQUENCIES * N_DIMS,
                        m * N_DIMS)
         self.n_params = sum(self._sizes)
+        self.buffer_widths = {"cosines": m * N_FREQUENCIES, "sines": m * N_FREQUENCIES,
+                              "features": m * N_DIMS}
+        self.floats_per_row = sum(self.buffer_widths.values())
 
     def views(self, buffer):
         """``(w, b, V, c)`` of a (K, n_params) buffer of embedding parameters, stored scaled.
@@ -106,7 +115,7 @@ class PeriodicEmbedding:
                   (K, m, N_FREQUENCIES, N_DIMS), (K, m, N_DIMS))
         views, start = [], 0
         for size, shape in zip(self._sizes, shapes, strict=True):
-            views.append(buffer[:, start:start + size].reshape(shape))
+            views.append(shaped_view(buffer[:, start:start + size], shape))
             start += size
         return views
 
@@ -157,10 +166,9 @@ class _Work:
     def __init__(self, embedding, n_runs, n_rows, dtype):
         m = embedding.n_embedded
         self.n_runs, self.m = n_runs, m
-        # Per row of the batch: the cosines and sines of the phases of every column,
-        # (m * n_rows, F) per run, and the features (n_rows, m * D) per run.
-        self._widths = {"cosines": m * N_FREQUENCIES, "sines": m * N_FREQUENCIES,
-                        "features": m * N_DIMS}
+        # Shaped (m * n_rows, F) per run for the cosines and sines, (n_rows, m * D) for
+        # the features.
+        self._widths = embedding.buffer_widths
         self._flat = {name: np.empty(n_runs * n_rows * width, dtype=dtype)
                       for name, width in self._widths.items()}
         self._values = np.empty(m * n_rows, dtype=dtype)

@@ -121,7 +121,7 @@ class _Part:
     def __init__(self, seats, fit):
         self.seats = list(seats)
         run = self.seats[0][0]
-        whole = [seat for seat in self.seats] == [(run, m) for m in range(run.n_members)]
+        whole = self.seats == [(run, m) for m in range(run.n_members)]
         self.params = run.params if whole else np.stack(
             [run.params[member] for run, member in self.seats])
         self.is_copy = not whole

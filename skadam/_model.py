@@ -64,7 +64,8 @@ class Network:
         array, computed in chunks of rows whose buffers take about 32 MiB."""
         n_rows, n_runs = X.shape[0], params.shape[0]
         per_row = n_runs * (sum(self.layout.layer_sizes[1:]) + (
-            0 if self.embedding is None else self.embedding.n_params))
+            0 if self.embedding is None else
+            self.embedding.floats_per_row + self.layout.layer_sizes[0]))
         chunk = max(1, min(n_rows, 2**22 // max(per_row, 1)))
         work = self.workspace(params, None, chunk)
         raw = np.empty((n_runs, n_rows, self.layout.layer_sizes[-1]), dtype=params.dtype)
@@ -194,9 +195,10 @@ class Workspace:
         if embedding is not None:
             self.embedding = embedding.workspace(self.n_runs, n_rows, params.dtype)
             self.embedding_params = embedding.views(params[:, layout.embedding_start:])
-            self._first = np.empty(self.n_runs * n_rows * self._widths[0], dtype=params.dtype)
-            self._fan_in = layout.layer_sizes[0]
-            self._inputs = np.empty(self.n_runs * n_rows * self._fan_in, dtype=params.dtype)
+            # For dense X the first layer reads [features, X] from one buffer, for sparse
+            # X it sums two products: each buffer is made when first asked for.
+            self._fan_in, self._n_rows, self._dtype = layout.layer_sizes[0], n_rows, params.dtype
+            self._first = self._inputs = None
         if grad is None:
             return
         self.grad_coefs = coef_views(layout, grad)
@@ -211,11 +213,15 @@ class Workspace:
 
     def first_layer(self, n_rows):
         """Scratch for the embedded features' part of the first layer's product."""
+        if self._first is None:
+            self._first = np.empty(self.n_runs * self._n_rows * self._widths[0], self._dtype)
         return self._first[:self.n_runs * n_rows * self._widths[0]].reshape(
             self.n_runs, n_rows, self._widths[0])
 
     def first_inputs(self, n_rows):
         """The first layer's input for dense X: the embedded features, then X."""
+        if self._inputs is None:
+            self._inputs = np.empty(self.n_runs * self._n_rows * self._fan_in, self._dtype)
         return self._inputs[:self.n_runs * n_rows * self._fan_in].reshape(
             self.n_runs, n_rows, self._fan_in)
 
@@ -320,7 +326,7 @@ def coef_views(layout, buffer):
     views, start = [], 0
     for fan_in, fan_out in layout.weight_shapes:
         stop = start + fan_in * fan_out
-        views.append(_view(buffer[:, start:stop], (buffer.shape[0], fan_in, fan_out)))
+        views.append(shaped_view(buffer[:, start:stop], (buffer.shape[0], fan_in, fan_out)))
         start = stop
     return views
 
@@ -334,7 +340,7 @@ def intercept_views(layout, buffer):
     return views
 
 
-def _view(array, shape):
+def shaped_view(array, shape):
     view = array.reshape(shape)
     # Splitting a contiguous axis never copies; a copy would silently drop the writes.
     assert view.size == 0 or np.shares_memory(view, array)

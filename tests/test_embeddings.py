@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _finite_differences import central_differences
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
@@ -90,12 +91,7 @@ def test_backprop_matches_finite_differences(sparse):
     loss.gradient(raw, Y, delta)
     delta *= 1.0 / N_ROWS
     network.backward(work, X, delta)
-    fd = np.empty_like(params)
-    for j in range(params.size):
-        up, down = params.copy(), params.copy()
-        up[j] += STEP
-        down[j] -= STEP
-        fd[j] = (objective(up) - objective(down)) / (2 * STEP)
+    fd = central_differences(objective, params, STEP)
     np.testing.assert_allclose(grad[0], fd, rtol=1e-5, atol=1e-8)
 
 

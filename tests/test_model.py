@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _finite_differences import central_differences
 
 from skadam._layout import ParameterLayout
 from skadam._losses import BinaryLogLoss, HalfPoisson, Huber, MultinomialLogLoss, SquaredError
@@ -159,16 +160,8 @@ def _backprop(network, loss, params, X, Y, n_rows=None):
 
 
 def _finite_difference_gradient(network, loss, params, X, Y):
-    fd = np.empty_like(params)
-    for j in range(params.size):
-        saved = params[j]
-        params[j] = saved + STEP
-        up = _objective(network, loss, params, X, Y)
-        params[j] = saved - STEP
-        down = _objective(network, loss, params, X, Y)
-        params[j] = saved
-        fd[j] = (up - down) / (2 * STEP)
-    return fd
+    return central_differences(lambda values: _objective(network, loss, values, X, Y),
+                               params, STEP)
 
 
 # --- layout -----------------------------------------------------------------------------
@@ -388,12 +381,7 @@ def test_backprop_through_dropout_matches_finite_differences(activation, fmt):
     loss.gradient(raw, Y, delta)
     delta *= 1.0 / N_ROWS
     network.backward(work, X, delta, masks)
-    fd = np.empty_like(params)
-    for j in range(params.size):
-        up, down = params.copy(), params.copy()
-        up[j] += STEP
-        down[j] -= STEP
-        fd[j] = (objective(up) - objective(down)) / (2 * STEP)
+    fd = central_differences(objective, params, STEP)
     # Dropped units sit at zero, a kink of the kinked activations: keep to smooth ones
     # there, where finite differences hold.
     np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-8)
