@@ -70,6 +70,8 @@ ABLATION = {
     "numeric_embedding=None": {"numeric_embedding": None},
     "early_stopping=False": {"early_stopping": False},
     "n_iter_no_change=10": {"n_iter_no_change": 10},
+    "batch_size=200 (scikit-learn's)": {"batch_size": 200},
+    "batch_size=64": {"batch_size": 64},
     "ensemble_size=2": {"ensemble_size": 2},
     "ensemble_size=4": {"ensemble_size": 4},
     "ensemble_size=4, hidden_layer_sizes=(48,)": {"ensemble_size": 4,

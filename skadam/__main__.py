@@ -4,6 +4,7 @@
 """
 
 import argparse
+import importlib.util
 
 from skadam._demo import compare_optimizers, compare_with_sklearn, grid_search, plot_loss_curves
 
@@ -14,6 +15,10 @@ def main(argv=None):
     parser.add_argument("--plot", metavar="FILE.png",
                         help="draw the optimizers' loss curves side by side into this file")
     args = parser.parse_args(argv)
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        # Said before the minute the reports take, not after.
+        parser.error('--plot needs matplotlib: pip install matplotlib (or the docs extra, '
+                     'pip install -e ".[docs]").')
 
     print("1. skadam and scikit-learn, both with default settings, StandardScaler first,")
     print("   5-fold cross-validation (mean test score; seconds for all 5 fits)")

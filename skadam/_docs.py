@@ -12,7 +12,7 @@ solver : {{"adam", "adamw", "sgd", "rmsprop", "adagrad"}} or Optimizer, default=
         intercepts). It is part of the objective, so its effect does not depend on the
         batch size.
     batch_size : int or "auto", default="auto"
-        Samples per minibatch; "auto" is ``min(200, n_samples)``.
+        Samples per minibatch; "auto" is ``min({auto_batch_size}, n_samples)``.
     max_iter : int, default={max_iter}
         Maximum number of epochs (passes over the training data) of ``fit``.
     tol : float, default={tol}
@@ -55,7 +55,7 @@ n_iter_ : int
         Training samples seen by the solver.
     loss_curve_ : list of float
         The objective (mean loss plus penalty) averaged over each epoch's minibatches
-        (and over the members of an ensemble).
+        (and over the members of an ensemble).{loss_units}
     best_loss_ : float
         The lowest entry of ``loss_curve_``.
     validation_scores_ : list of float or None
@@ -75,6 +75,13 @@ n_iter_ : int
         Names of the features, when ``X`` has string column names."""
 
 
+# Regressors train on standardised targets: their losses are in those units.
+REGRESSION_LOSS_UNITS = """ With the squared error and
+        Huber's loss, in the units of the standardised targets ``(y - target_mean_) /
+        target_scale_``: the squared error in the units of ``y`` is ``target_scale_**2``
+        times the loss (averaged over the targets). Validation losses alike."""
+
+
 def fill_doc(**values):
     """Class decorator replacing ``{training_parameters}`` and ``{history_attributes}``."""
 
@@ -86,9 +93,11 @@ def fill_doc(**values):
             tol=values["tol"],
             n_iter_no_change=values.get("n_iter_no_change", 10),
             early_stopping=values.get("early_stopping", False),
+            auto_batch_size=values.get("auto_batch_size", 200),
         )
+        history = HISTORY_ATTRIBUTES.format(loss_units=values.get("loss_units", ""))
         cls.__doc__ = cls.__doc__.replace("{training_parameters}", training).replace(
-            "{history_attributes}", HISTORY_ATTRIBUTES
+            "{history_attributes}", history
         )
         return cls
 

@@ -26,6 +26,8 @@ from ._interrupt import InterruptGuard, TrainingInterrupted
 from ._layout import ParameterLayout
 from ._loop import Fit, Run, train
 from ._model import Network
+from ._sklearn_names import sklearn_name_error
+from ._validation_input import check_validation_data
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
 
 # What scikit-learn's callback machinery keeps on an estimator during a fit.
@@ -52,6 +54,10 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
     returning the targets the loss takes, ``_initial_output_bias(...)`` and the
     prediction methods built on ``_raw_output(X)``.
     """
+
+    # The minibatch of batch_size="auto" on large data: scikit-learn's 200, which the
+    # MLPs lower (see _NetworkMixin).
+    _auto_batch_size = 200
 
     _parameter_constraints = {
         "solver": [StrOptions(set(SOLVERS)), HasMethods(["init_state", "step"])],
@@ -315,6 +321,12 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         >>> model.solver
         Adam(beta_1=0.8, learning_rate=0.01)
         """
+        valid = self.get_params(deep=False)
+        for key in params:
+            name = key.partition("__")[0]
+            error = None if name in valid else sklearn_name_error(self, name)
+            if error is not None:
+                raise error
         solver = params.get("solver", getattr(self, "solver", None))
         if isinstance(solver, str) and any(key.startswith("solver__") for key in params):
             params = {**params, "solver": self._optimizer_named(solver)}
@@ -340,7 +352,7 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
-            return min(200, n_samples)
+            return min(self._auto_batch_size, n_samples)
         return self.batch_size
 
     def _check_weights(self, sample_weight, X):
@@ -369,12 +381,10 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         Each part is ``(X, y, sample_weight)`` with the targets as given, not encoded.
         """
         if X_val is not None:
-            X_val, y_val = validate_data(
-                self, X_val, y_val, reset=False, accept_sparse="csr",
-                dtype=X.dtype, multi_output=True, y_numeric=self._y_numeric,
-            )
+            X_val, y_val = check_validation_data(self, X_val, y_val, X.dtype)
             y_val = self._check_target_shape(y_val)
             self._check_targets(y_val, first=False, classes=None, warm_start=False)
+            self._check_validation_labels(y_val)
             sample_weight_val = self._check_weights(sample_weight_val, X_val)
             train_part = (X, y, sample_weight)
         else:
@@ -404,6 +414,9 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
                     "samples of non-zero weight."
                 )
         return train_part, (X_val, y_val, sample_weight_val)
+
+    def _check_validation_labels(self, y_val):
+        """Refuse validation targets the model cannot score (a classifier's new labels)."""
 
     def _validation(self, X_val, y_val, sample_weight_val, dtype):
         """The :class:`Validation` of a held-out part, its targets encoded as in training."""

@@ -10,7 +10,14 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from ._estimator import BaseAdamEstimator
-from ._losses import BinaryLogLoss, HalfPoisson, Huber, MultinomialLogLoss, SquaredError
+from ._losses import (
+    BinaryLogLoss,
+    HalfPoisson,
+    Huber,
+    MultinomialLogLoss,
+    SquaredError,
+    weighted_median,
+)
 from ._warnings import warn
 
 
@@ -145,6 +152,20 @@ class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
                     "partial_fit to train on a chunk that lacks some of them, or set "
                     "warm_start=False to fit a new model."
                 )
+
+    def _check_validation_labels(self, y_val):
+        if self._multilabel:
+            return
+        unseen = ~np.isin(y_val, self.classes_)
+        if unseen.any():
+            raise ValueError(
+                f"y_val contains labels the model does not know, "
+                f"{np.unique(y_val[unseen])[:10].tolist()}; its classes_ are "
+                f"{self.classes_.tolist()}. Early stopping can only score the classes the "
+                "model trains on: drop those samples from X_val and y_val, or, when "
+                "streaming with partial_fit, declare every label in classes on the first "
+                "call."
+            )
 
     def _encode_targets(self, y, sample_weight, first, dtype):
         if self._multilabel:
@@ -368,6 +389,8 @@ class RegressorBase(RegressorMixin, BaseAdamEstimator):
         n_targets = Y.shape[1]
         if self.loss == "poisson":
             return np.zeros(n_targets, Y.dtype), np.ones(n_targets, Y.dtype)
+        if self.loss == "huber":
+            return _robust_scaling(Y, sample_weight, self._fit_intercept())
         if self._fit_intercept():
             mean = np.average(Y, axis=0, weights=sample_weight)
         else:
@@ -430,3 +453,23 @@ def _sorted_labels(labels):
             f"The labels mix types that cannot be ordered ({', '.join(types)}); pass labels "
             "of one type, for instance y.astype(str)."
         ) from error
+
+
+def _robust_scaling(Y, sample_weight, centre):
+    """The median and the normal-consistent median absolute deviation of each target.
+
+    Huber's loss is for targets with outliers, which inflate the standard deviation: on
+    targets scaled by it the inliers' residuals, and so the loss and its progress from
+    epoch to epoch, would shrink with the outliers' size, and ``tol`` would stop
+    training early. A target whose deviations are mostly zero falls back to its standard
+    deviation, and a constant one to 1.
+    """
+    n_targets = Y.shape[1]
+    middle = (np.array([weighted_median(column, sample_weight) for column in Y.T])
+              if centre else np.zeros(n_targets))
+    deviation = np.abs(Y - middle)
+    scale = 1.4826 * np.array([weighted_median(column, sample_weight) for column in deviation.T])
+    spread = np.sqrt(np.average(deviation ** 2, axis=0, weights=sample_weight))
+    tiny = np.finfo(Y.dtype).eps * (1 + np.abs(middle))
+    scale = np.where(scale > tiny, scale, np.where(spread > tiny, spread, 1.0))
+    return middle.astype(Y.dtype), scale.astype(Y.dtype)

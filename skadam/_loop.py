@@ -209,8 +209,9 @@ def train(runs, fit, n_epochs, *, incremental, interrupt=NO_GUARD):
     seats = [(run, member) for run in runs for member in range(run.n_members)]
     parts = [_Part(group, fit) for group in _split(seats)]
     live = list(runs)
+    call_started = time.perf_counter()
     with _on_every_core() if len(parts) > 1 else nullcontext():
-        for _ in range(n_epochs):
+        for epoch in range(1, n_epochs + 1):
             started = time.perf_counter()
             for run in live:
                 if run.callbacks is not None:
@@ -228,15 +229,17 @@ def train(runs, fit, n_epochs, *, incremental, interrupt=NO_GUARD):
                         run.callbacks.epoch_ends(run.params)
                 _end_runs(parts, live, fit, check=False)
                 raise
-            seconds = time.perf_counter() - started
-            live = _end_epoch(parts, live, fit, seconds)
+            now = time.perf_counter()
+            progress = _Progress(epoch, n_epochs, now - started, now - call_started,
+                                 incremental)
+            live = _end_epoch(parts, live, fit, progress)
             parts = [part for part in parts if part.seats]
             if not live:
                 break
         else:
             if not incremental:
                 for run in live:
-                    warn_max_iter(run.estimator, n_epochs)
+                    warn_max_iter(run.estimator, n_epochs, validating=fit.validation is not None)
     _end_runs(parts, live, fit, check=True)
     for run in runs:
         if not incremental and fit.validation is not None and run.estimator.early_stopping:
@@ -360,7 +363,7 @@ def _train_batch(part, fit, X, Y, weight, last):
 _NO_ROWS = np.array([], dtype=np.int64)
 
 
-def _end_epoch(parts, live, fit, seconds):
+def _end_epoch(parts, live, fit, progress):
     """Each run's bookkeeping after an epoch; return the runs that go on.
 
     A run's objective is the mean of its members' that trained the whole epoch; a
@@ -396,7 +399,7 @@ def _end_epoch(parts, live, fit, seconds):
         stop = run.history.record(objective, n_samples, run.params, tol=estimator.tol,
                                   n_iter_no_change=estimator.n_iter_no_change, score=score)
         if estimator.verbose:
-            _print_epoch(run, objective, score, seconds, stop)
+            _print_epoch(run, objective, score, progress, stop)
         if stop and score is not None and estimator.early_stopping:
             np.copyto(run.params, run.history.best_params)
         if run.callbacks is not None:
@@ -406,12 +409,39 @@ def _end_epoch(parts, live, fit, seconds):
     return going_on
 
 
-def _print_epoch(run, objective, score, seconds, stopped):
+class _Progress:
+    """Where a call is after an epoch, for ``verbose``: the epoch of the call, its
+    epochs at most, and the seconds of the epoch and of the call so far."""
+
+    def __init__(self, epoch, n_epochs, seconds, elapsed, incremental):
+        self.epoch, self.n_epochs = epoch, n_epochs
+        self.seconds, self.elapsed = seconds, elapsed
+        self.incremental = incremental
+
+    def describe(self, n_iter):
+        """The line's opening: which pass this is, of how many."""
+        if self.incremental:
+            return f"partial_fit call {n_iter} (one pass over its data)"
+        text = f"Epoch {self.epoch}/{self.n_epochs}"
+        if n_iter != self.epoch:  # a warm start goes on from the epochs before
+            text += f" (epoch {n_iter} of the model)"
+        return text
+
+    def timing(self):
+        """The epoch's seconds, and in ``fit`` the call's and an upper bound of what is left."""
+        text = f"{self.seconds:.3f} s"
+        if self.incremental:
+            return text
+        left = (self.n_epochs - self.epoch) * self.elapsed / self.epoch
+        return f"{text}, {self.elapsed:.2f} s in all, at most {left:.1f} s to go"
+
+
+def _print_epoch(run, objective, score, progress, stopped):
     estimator = run.estimator
-    message = f"Epoch {run.history.n_iter}: loss {objective:.6g}"
+    message = f"{progress.describe(run.history.n_iter)}: loss {objective:.6g}"
     if score is not None:
         message += f", validation score {score:.6g}"
-    print(f"{message}, {seconds:.3f} s")
+    print(f"{message}; {progress.timing()}")
     if stopped and run.history.patience_exhausted:
         print(f"No improvement greater than tol={estimator.tol} in "
               f"{estimator.n_iter_no_change} consecutive epochs.")
@@ -541,12 +571,22 @@ def untrainable_data_error(estimator, X):
     )
 
 
-def warn_max_iter(estimator, n_epochs):
-    """Warn that ``fit`` used all its epochs while the monitored quantity still improved."""
-    warn(f"{type(estimator).__name__}: max_iter={n_epochs} epochs reached before the "
-         f"monitored quantity stopped improving (tol={estimator.tol}, n_iter_no_change="
-         f"{estimator.n_iter_no_change}). Raise max_iter or the learning rate.",
-         ConvergenceWarning)
+def warn_max_iter(estimator, n_epochs, *, validating):
+    """Warn that ``fit`` used all its epochs while the monitored quantity still improved,
+    with the advice for what it monitored."""
+    name = type(estimator).__name__
+    if validating:
+        what = "the validation score"
+        advice = ("Raise max_iter to train until it stops improving, or raise the "
+                  "learning rate (solver__learning_rate) to get there in fewer epochs.")
+    else:
+        what = "the training loss"
+        advice = ("Raise max_iter or the learning rate (solver__learning_rate), raise tol "
+                  "to accept smaller gains as convergence, or set early_stopping=True to "
+                  "stop when held-out data stop improving.")
+    warn(f"{name}: max_iter={n_epochs} epochs reached while {what} still improved by more "
+         f"than tol={estimator.tol} within the last n_iter_no_change="
+         f"{estimator.n_iter_no_change} epochs. {advice}", ConvergenceWarning)
 
 
 def epoch_objective(run, member, epoch_loss):

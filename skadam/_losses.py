@@ -99,7 +99,7 @@ class Huber(SquaredError):
 
     def baseline(self, Y, sample_weight):
         # The median minimises the linear part; for standardised targets it is near zero.
-        return np.array([_weighted_median(column, sample_weight) for column in Y.T])
+        return np.array([weighted_median(column, sample_weight) for column in Y.T])
 
 
 class HalfPoisson(Loss):
@@ -234,7 +234,8 @@ class MultinomialLogLoss(Loss):
         return log_share - log_share.mean()
 
 
-def _weighted_median(values, sample_weight):
+def weighted_median(values, sample_weight):
+    """The value at which the cumulative weight of the sorted ``values`` reaches half."""
     order = np.argsort(values)
     weights = np.ones_like(values) if sample_weight is None else sample_weight
     cumulative = np.cumsum(weights[order])

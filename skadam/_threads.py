@@ -11,7 +11,16 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-N_THREADS = max(1, min(4, os.cpu_count() or 1))
+
+def _usable_cores():
+    # The cores this process may run on: a taskset or a container's CPU set leaves fewer
+    # than the machine has, and threads beyond them would only contend.
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+N_THREADS = max(1, min(4, _usable_cores()))
 
 _pool = None
 _busy = 0  # stacks training on every core: no step may split itself between threads

@@ -5,7 +5,7 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._docs import fill_doc
+from ._docs import REGRESSION_LOSS_UNITS, fill_doc
 from ._heads import ClassifierBase, RegressorBase
 
 _LINEAR_LEARNING_RATE = 0.01
@@ -16,7 +16,8 @@ _LEARNING_RATE_NOTE = (
 )
 
 
-@fill_doc(alpha=0.0, max_iter=1000, tol=1e-5, learning_rate_note=_LEARNING_RATE_NOTE)
+@fill_doc(alpha=0.0, max_iter=1000, tol=1e-5, learning_rate_note=_LEARNING_RATE_NOTE,
+          loss_units=REGRESSION_LOSS_UNITS)
 class LinearRegression(RegressorBase):
     """Linear regression trained by minibatch Adam (or another optimizer).
 
@@ -44,7 +45,8 @@ class LinearRegression(RegressorBase):
     intercept_ : float or ndarray of shape (n_targets,)
         Intercepts in the units of ``y`` (0.0 without ``fit_intercept``).
     target_mean_, target_scale_ : ndarray of shape (n_targets,)
-        The standardisation of the targets used in training.
+        The standardisation of the targets used in training (for Huber's loss, their median
+        and their median absolute deviation times 1.4826, which outliers do not inflate).
     {history_attributes}
 
     Examples

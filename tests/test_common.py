@@ -17,6 +17,7 @@ ESTIMATORS = [
     MLPRegressor(solver=SGD(momentum=0.9)),
     MLPClassifier(solver=SGD(momentum=0.9)),
     MLPRegressor(ensemble_size=3),
+    MLPRegressor(loss="huber"),
     MLPClassifier(ensemble_size=3),
     BatchedGridSearchCV(LogisticRegression(solver=Adam(learning_rate=0.01), max_iter=30),
                         {"solver__beta_1": [0.5, 0.9], "alpha": [0.0, 1e-3]}, cv=2),

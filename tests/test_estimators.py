@@ -171,6 +171,26 @@ def test_linear_regression_losses(loss):
     assert np.all(model.predict(X) > 0) or loss == "huber"
 
 
+def test_mlp_regressor_with_huber_loss_shrugs_off_outlying_targets():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((600, 3))
+    line = X @ np.array([0.5, -0.3, 0.2]) * 10
+    y = line + rng.standard_normal(600)
+    y[:30] += 200  # outliers that pull a squared error's fit up by about 10
+    X_test = rng.standard_normal((200, 3))
+    truth = X_test @ np.array([0.5, -0.3, 0.2]) * 10
+    huber_line = sk_linear.HuberRegressor(alpha=0).fit(X, y).predict(X_test)
+    settings = dict(hidden_layer_sizes=(16,), numeric_embedding=None, early_stopping=False,
+                    max_iter=300, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        huber = MLPRegressor(loss="huber", epsilon=1.35, **settings).fit(X, y)
+        squared = MLPRegressor(**settings).fit(X, y)
+    assert np.abs(huber.predict(X_test) - huber_line).mean() < 0.5
+    assert np.abs(huber.predict(X_test) - truth).mean() < 0.5
+    assert np.abs(squared.predict(X_test) - truth).mean() > 5.0
+
+
 def test_classifier_methods_agree(binary, digits):
     for X, y in (binary, digits[:2]):
         model = LogisticRegression(max_iter=20, random_state=0).fit(X, y)

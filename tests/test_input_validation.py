@@ -187,7 +187,9 @@ def test_bad_validation_data_raises_and_changes_nothing(data):
     X_val[3, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         model.fit(X, y, X_val=X_val, y_val=y[:20])
-    with pytest.raises(ValueError, match="features"):
+    n_features = X.shape[1]
+    with pytest.raises(ValueError, match=f"X_val has {n_features - 1} features, but the model "
+                                         f"was trained on {n_features}.*transform_input"):
         model.fit(X, y, X_val=X[:20, :-1], y_val=y[:20])
     with pytest.raises(ValueError, match="Pass both X_val and y_val"):
         model.fit(X, y, X_val=X[:20])

@@ -1,5 +1,8 @@
 """The main job, ``python -m skadam``: its report and its plot, on a light configuration."""
 
+import importlib.util
+
+import pytest
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression as Reference
 
@@ -21,3 +24,17 @@ def test_report_and_plot(tmp_path, monkeypatch, capsys):
     assert "BatchedGridSearchCV" in report and "GridSearchCV" in report
     assert "Adam(amsgrad=True)" in report
     assert path.stat().st_size > 10_000  # a drawn figure, not an empty file
+
+
+def test_plot_without_matplotlib_is_refused_before_any_work(monkeypatch, capsys):
+    def no_work():
+        raise AssertionError("the reports ran before the missing matplotlib was reported")
+
+    monkeypatch.setattr(main_job, "compare_with_sklearn", no_work)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: (
+        None if name == "matplotlib" else real_find_spec(name, *args)))
+    with pytest.raises(SystemExit) as stopped:
+        main_job.main(["--plot", "curves.png"])
+    assert stopped.value.code == 2
+    assert "--plot needs matplotlib: pip install matplotlib" in capsys.readouterr().err

@@ -125,7 +125,9 @@ def test_a_call_whose_first_minibatch_diverges_raises_and_changes_nothing(
     # A network's first layer overflows already at the starting weights. (A linear
     # model starts from zero weights, where its loss is finite whatever X.)
     X, y = _data(estimator, binary, regression)
-    huge = X * 1e307
+    # Every entry the largest float64 of its sign: X * 1e307 leaves some batches' first
+    # layer finite (if huge), which a network may then step from.
+    huge = np.where(X > 0, np.finfo(X.dtype).max, -np.finfo(X.dtype).max)
     model = clone(estimator)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)  # no claim of weights kept
@@ -134,9 +136,8 @@ def test_a_call_whose_first_minibatch_diverges_raises_and_changes_nothing(
     assert not hasattr(model, "_params")
     model.fit(X, y)
     before = _state(model)
-    # The same for a later call, on a chunk whose every entry is the largest float64 of
-    # its sign, so that the first layer's products overflow at the weights the model has.
-    hopeless = np.where(X > 0, np.finfo(X.dtype).max, -np.finfo(X.dtype).max)
+    # The same for a later call, whose first layer overflows at the weights the model has.
+    hopeless = huge
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         with pytest.raises(ValueError, match="nothing was trained"):

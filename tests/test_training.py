@@ -65,7 +65,8 @@ def test_warm_start_keeps_adam_moments_unlike_a_fresh_fit(digits):
                           random_state=0).fit(X, y)
     moments = model.optimizer_state_.v.copy()
     model.fit(X, y)
-    assert model.optimizer_state_.t == 6 * 6
+    n_training = len(y) - len(y) // 10  # early_stopping='auto' holds out a tenth
+    assert model.optimizer_state_.t == 6 * -(-n_training // 128)  # 'auto': 128-row batches
     assert not np.array_equal(model.optimizer_state_.v, moments)
     assert np.all(model.optimizer_state_.v > 0)
 
@@ -310,21 +311,39 @@ def test_logistic_objective_matches_sklearn_lbfgs(binary):
     np.testing.assert_allclose(model.intercept_, reference.intercept_, atol=1e-3)
 
 
-def test_verbose_prints_one_line_per_epoch(capsys):
+def test_verbose_prints_one_line_per_epoch_with_the_epochs_and_time_left(capsys):
     X, y = load_iris(return_X_y=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        LogisticRegression(max_iter=3, verbose=1, random_state=0).fit(X, y)
+        model = LogisticRegression(max_iter=3, verbose=1, warm_start=True, random_state=0)
+        model.fit(X, y)
         lines = capsys.readouterr().out.splitlines()
+        model.set_params(max_iter=1).fit(X, y)
+        warm = capsys.readouterr().out.splitlines()
         LogisticRegression(max_iter=2, verbose=1, early_stopping=True, random_state=0).fit(X, y)
         with_validation = capsys.readouterr().out.splitlines()
+        streamed = LogisticRegression(verbose=1, random_state=0)
+        for _ in range(2):
+            streamed.partial_fit(X, y, classes=[0, 1, 2])
+        calls = capsys.readouterr().out.splitlines()
     number = r"-?[0-9.e+-]+"
+    timing = rf"{number} s, ({number}) s in all, at most ({number}) s to go"
     assert len(lines) == 3
+    elapsed = []
     for epoch, line in enumerate(lines, start=1):
-        assert re.fullmatch(rf"Epoch {epoch}: loss {number}, {number} s", line), line
+        match = re.fullmatch(rf"Epoch {epoch}/3: loss {number}; {timing}", line)
+        assert match, line
+        elapsed.append(float(match[1]))
+        if epoch == 3:
+            assert float(match[2]) == 0.0  # the last epoch leaves nothing to go
+    assert elapsed == sorted(elapsed)
+    assert re.fullmatch(rf"Epoch 1/1 \(epoch 4 of the model\): loss {number}; {timing}",
+                        warm[0]), warm
     assert len(with_validation) == 2
-    assert re.fullmatch(rf"Epoch 2: loss {number}, validation score {number}, {number} s",
+    assert re.fullmatch(rf"Epoch 2/2: loss {number}, validation score {number}; {timing}",
                         with_validation[1])
+    assert [re.fullmatch(rf"partial_fit call (\d) \(one pass over its data\): loss "
+                         rf"{number}; {number} s", line)[1] for line in calls] == ["1", "2"]
 
 
 def test_dropout_trains_on_thinned_networks_and_predicts_with_all_units(digits):

@@ -1,0 +1,122 @@
+"""Validation data from a Pipeline, scikit-learn's parameter names, and the errors they get:
+each names what was wrong and the fix, and leaves a fitted model as it was."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from sklearn.compose import make_column_transformer
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+from skadam import LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor
+
+
+@pytest.fixture(scope="module")
+def frame():
+    """A mixed-type DataFrame: one numeric column, one of three categories."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"size": rng.normal(size=300), "colour": rng.choice(list("rgb"), 300)})
+    y = ((X["size"] + (X["colour"] == "r")) > 0.3).astype(int).to_numpy()
+    return X, y
+
+
+def _preprocess():
+    return make_column_transformer((StandardScaler(), ["size"]),
+                                   (OneHotEncoder(handle_unknown="ignore"), ["colour"]))
+
+
+def test_raw_X_val_in_a_pipeline_gets_an_error_with_the_recipe(frame):
+    X, y = frame
+    pipe = make_pipeline(_preprocess(), MLPClassifier(max_iter=3, early_stopping=True,
+                                                      random_state=0))
+    with pytest.raises(ValueError, match=r"X_val has 2 features, but the model was trained "
+                                         r"on 4.*transform_input=\['X_val'\]"):
+        pipe.fit(X[:200], y[:200], mlpclassifier__X_val=X[200:], mlpclassifier__y_val=y[200:])
+    # Of the same width as the transformed X, a raw DataFrame still cannot be read.
+    pipe = make_pipeline(make_column_transformer((StandardScaler(), ["size"]),
+                                                 (OrdinalEncoder(), ["colour"])),
+                         MLPClassifier(max_iter=3, early_stopping=True, random_state=0))
+    with pytest.warns(UserWarning, match="X_val has column names") as caught:
+        with pytest.raises(ValueError, match="X_val or y_val cannot be used as "
+                                             "MLPClassifier's validation data: could not "
+                                             "convert string to float.*transform_input"):
+            pipe.fit(X[:200], y[:200], mlpclassifier__X_val=X[200:],
+                     mlpclassifier__y_val=y[200:])
+    assert caught[0].filename == __file__  # the warning points at the user's call
+
+
+def test_the_documented_pipeline_recipe_transforms_X_val_without_leaking_it(frame):
+    X, y = frame
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = MLPClassifier(max_iter=5, early_stopping=True, random_state=0)
+        pipe = Pipeline([("preprocess", _preprocess()),
+                         ("mlp", model.set_fit_request(X_val=True, y_val=True))],
+                        transform_input=["X_val"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
+            pipe.fit(X[:200], y[:200], X_val=X[200:], y_val=y[200:])
+    # By hand: the preprocessing fitted on the training rows alone transforms both.
+    preprocess = _preprocess().fit(X[:200])
+    by_hand = MLPClassifier(max_iter=5, early_stopping=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
+        by_hand.fit(preprocess.transform(X[:200]), y[:200],
+                    X_val=preprocess.transform(X[200:]), y_val=y[200:])
+    assert pipe[-1].validation_scores_ == by_hand.validation_scores_
+    np.testing.assert_array_equal(pipe[-1]._params, by_hand._params)
+
+
+def test_streaming_through_a_preprocessor_fitted_once(frame):
+    X, y = frame
+    preprocess = _preprocess().fit(X[:100])
+    X_val = preprocess.transform(X[250:])
+    model = MLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, n_iter_no_change=2,
+                          random_state=0)
+    for start in range(0, 250, 50):
+        chunk = slice(start, start + 50)
+        model.partial_fit(preprocess.transform(X[chunk]), y[chunk], classes=[0, 1],
+                          X_val=X_val, y_val=y[250:])
+    assert len(model.validation_scores_) == 5 and model.n_iter_ == 5
+
+
+def test_a_label_unseen_in_training_in_y_val_is_named(binary):
+    X, y = binary
+    model = LogisticRegression(max_iter=2, early_stopping=True, random_state=0).fit(X, y)
+    before = pickle.dumps(model)
+    y_val = y[:20].copy()
+    y_val[0] = 7
+    with pytest.raises(ValueError, match=r"y_val contains labels the model does not know, "
+                                         r"\[7\]; its classes_ are \[0, 1\]"):
+        model.fit(X, y, X_val=X[:20], y_val=y_val)
+    with pytest.raises(ValueError, match="y_val contains labels"):
+        model.partial_fit(X, y, X_val=X[:20], y_val=y_val)
+    assert pickle.dumps(model) == before
+
+
+@pytest.mark.parametrize("name, spelling", [
+    ("learning_rate_init", "use solver__learning_rate"), ("beta_1", "use solver__beta_1"),
+    ("momentum", "use solver=SGD"), ("C", "use alpha=1 / \\(C \\* n_samples\\)"),
+    ("max_fun", "it belongs to the lbfgs solver"),
+])
+def test_scikit_learns_parameter_names_get_skadams_spelling(name, spelling, binary):
+    X, y = binary
+    with pytest.raises(ValueError, match=f"no parameter '{name}' \\(scikit-learn's\\): "
+                                         f"{spelling}"):
+        MLPClassifier().set_params(**{name: 0.5})
+    search = GridSearchCV(make_pipeline(StandardScaler(), MLPClassifier(max_iter=2)),
+                          {f"mlpclassifier__{name}": [0.1]}, cv=2)
+    with pytest.raises(ValueError, match="Coming from scikit-learn"):
+        search.fit(X, y)
+
+
+def test_a_parameter_of_the_estimator_is_not_mistaken_for_scikit_learns():
+    # epsilon is Huber's threshold for the regressors, Adam's constant for scikit-learn.
+    assert LinearRegression().set_params(epsilon=2.0).epsilon == 2.0
+    assert MLPRegressor().set_params(epsilon=2.0).epsilon == 2.0
+    with pytest.raises(ValueError, match="solver__epsilon"):
+        MLPClassifier().set_params(epsilon=1e-7)
