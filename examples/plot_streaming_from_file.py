@@ -47,6 +47,6 @@ ax.plot(seen[best] / 1000, -model.validation_scores_[best], "r*", markersize=14,
         label="best: weights kept")
 ax.set_xlabel("rows read (thousands)")
 ax.set_ylabel("validation log-loss")
-ax.set_title("LogisticRegression.partial_fit over a CSV file, 5,000 rows a chunk")
+ax.set_title("LogisticRegression.partial_fit over a CSV file,\n5,000 rows a chunk")
 ax.legend()
 plt.show()

@@ -590,8 +590,12 @@ def _same_kind_of_state(previous, state):
 
 
 def _copy_state(state, into):
-    """Copy an optimizer state's step count and buffers into another state."""
+    """Copy an optimizer state's step count, buffers and plateau bookkeeping into another."""
     into.t = state.t
+    for name in ("plateau_best", "plateau_wait", "plateau_reductions"):
+        # States pickled before plateaus were counted lack them: the defaults stay.
+        if hasattr(state, name):
+            setattr(into, name, getattr(state, name))
     for name in state.buffer_names:
         np.copyto(getattr(into, name), getattr(state, name))
     return into

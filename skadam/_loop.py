@@ -398,6 +398,12 @@ def _end_epoch(parts, live, fit, progress):
         objective = math.fsum(objectives[id(run)]) / len(objectives[id(run)])
         stop = run.history.record(objective, n_samples, run.params, tol=estimator.tol,
                                   n_iter_no_change=estimator.n_iter_no_change, score=score)
+        schedule = run.optimizer.learning_rate
+        if getattr(schedule, "on_plateau", False):
+            # What early stopping monitors, higher is better, for every member alike.
+            monitored = -objective if score is None else score
+            for state in run.states:
+                schedule.observe(state, monitored, estimator.tol)
         if estimator.verbose:
             _print_epoch(run, objective, score, progress, stop)
         if stop and score is not None and estimator.early_stopping:

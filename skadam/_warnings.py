@@ -4,13 +4,21 @@ A warning raised deep in a fit is only useful at the line that started the fit: 
 user's ``model.fit(...)``, ``pipe.fit(...)`` or ``search.fit(...)``, not the inside of
 skadam, of scikit-learn's Pipeline or of joblib. :func:`warn` finds that frame when it
 warns, however many calls lie between, so no call site counts stack levels.
+
+In a worker of a parallel search (``n_jobs``) no frame of the user's code exists: the
+warning then points at the host library's call of the estimator (scikit-learn's
+cross-validation, say), the frame below skadam's outermost one, rather than at skadam's
+insides or at the worker's process machinery.
 """
 
 import sys
 import warnings
+from pathlib import Path
 
 # Modules whose frames stand between the user's call and the warning.
-_LIBRARIES = ("skadam", "sklearn", "joblib", "threadpoolctl")
+_LIBRARIES = ("skadam", "sklearn", "joblib", "threadpoolctl", "multiprocessing", "concurrent",
+              "threading", "loky", "runpy")
+_LIBRARIES_PARTS = frozenset(_LIBRARIES)
 
 
 def warn(message, category):
@@ -34,13 +42,23 @@ def warn(message, category):
     ('careful', 'UserWarning')
     """
     frame, level = sys._getframe(1), 2
+    host_call = 2  # the level of the frame that called skadam's outermost frame
     while frame is not None and _is_library(frame):
+        if _is_skadam(frame):
+            host_call = level + 1
         frame, level = frame.f_back, level + 1
-    if frame is None:  # called from inside the libraries only: point at the caller
-        level = 2
+    if frame is None:  # no user code on the stack, as in a worker process
+        level = host_call
     warnings.warn(message, category, stacklevel=level)
 
 
 def _is_library(frame):
     name = frame.f_globals.get("__name__", "")
+    if name == "__main__":
+        # A worker process runs its pool's bootstrap as its main module (loky's does).
+        return not _LIBRARIES_PARTS.isdisjoint(Path(frame.f_code.co_filename).parts)
     return name.partition(".")[0] in _LIBRARIES
+
+
+def _is_skadam(frame):
+    return frame.f_globals.get("__name__", "").partition(".")[0] == "skadam"

@@ -15,6 +15,7 @@ from ._schedules import (
     ExponentialDecaySchedule,
     InverseScalingSchedule,
     LearningRateSchedule,
+    ReduceOnPlateauSchedule,
     WarmupCosineSchedule,
 )
 from ._sgd import SGD
@@ -32,6 +33,7 @@ __all__ = [
     "Optimizer",
     "OptimizerState",
     "RMSprop",
+    "ReduceOnPlateauSchedule",
     "SGD",
     "WarmupCosineSchedule",
 ]

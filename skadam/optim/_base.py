@@ -1,5 +1,6 @@
 """The optimizer protocol: hyperparameters on the optimizer, moving parts in a state."""
 
+import math
 from numbers import Real
 
 import numpy as np
@@ -38,6 +39,9 @@ class OptimizerState:
     epoch : float
         Training progress, in passes over the data, that the coming step completes:
         what a schedule counted in epochs reads (see ``LearningRateSchedule``).
+    plateau_best, plateau_wait, plateau_reductions : float, int, int
+        The bookkeeping of a :class:`ReduceOnPlateauSchedule`: the best monitored
+        value, the epochs since it, the plateaus so far.
     n_params : int
         Length of the parameter buffer.
     n_decayed : int
@@ -70,6 +74,9 @@ class OptimizerState:
         # Training progress in epochs at the end of the coming update, for schedules
         # counted in epochs; the estimators set it before every update.
         self.epoch = 0.0
+        # A schedule reduced on plateaus keeps its bookkeeping here (see
+        # ReduceOnPlateauSchedule): the best monitored value, epochs since, reductions.
+        self.plateau_best, self.plateau_wait, self.plateau_reductions = -math.inf, 0, 0
         self.n_params = n_params
         self.dtype = params.dtype
         self.n_decayed = n_params if n_decayed is None else int(n_decayed)
@@ -342,6 +349,8 @@ class Optimizer(BaseEstimator):
             return float(learning_rate)
         if getattr(learning_rate, "per_epoch", False):
             return float(learning_rate.value(state.epoch))
+        if getattr(learning_rate, "on_plateau", False):
+            return float(learning_rate.value(state.plateau_reductions))
         # Schedules count the updates made before this one, so the first step reads value(0).
         return float(learning_rate.value(t - 1))
 

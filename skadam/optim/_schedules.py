@@ -4,9 +4,19 @@ import math
 from numbers import Integral, Real
 
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 _POSITIVE = Interval(Real, 0, None, closed="neither")
+_UNIT = [StrOptions({"step", "epoch"})]
+
+
+class _CountsInUnit:
+    """For schedules whose ``unit`` parameter says whether they count updates or epochs."""
+
+    @property
+    def per_epoch(self):
+        """Whether ``value`` reads epochs (``unit="epoch"``) rather than updates."""
+        return self.unit == "epoch"
 
 
 class LearningRateSchedule(BaseEstimator):
@@ -18,7 +28,10 @@ class LearningRateSchedule(BaseEstimator):
     ``value(epoch)`` instead, ``epoch`` the training progress the update completes, in
     passes over the data (``1 / n_batches`` for the first update of a fit, 1 for the
     last of its first epoch); the estimators keep it in the optimizer state's ``epoch``,
-    and with ``partial_fit`` each call counts as an epoch. Being an estimator, a
+    and with ``partial_fit`` each call counts as an epoch. A schedule that sets
+    ``on_plateau = True`` is asked for ``value(n_reductions)``, and the estimators call
+    its ``observe(state, monitored, tol)`` after every epoch (see
+    :class:`ReduceOnPlateauSchedule`). Being an estimator, a
     schedule's parameters are tunable by a grid search as
     ``solver__learning_rate__<name>``. Subclasses implement :meth:`value`.
 
@@ -38,6 +51,8 @@ class LearningRateSchedule(BaseEstimator):
     # Whether value() reads epochs (the training progress an update completes, in
     # passes over the data) rather than the number of earlier updates.
     per_epoch = False
+    # Whether value() reads the plateaus counted by observe() after every epoch.
+    on_plateau = False
 
     def value(self, step):
         """Learning rate of the update that follows ``step`` earlier updates.
@@ -101,10 +116,13 @@ class ConstantSchedule(LearningRateSchedule):
         return float(self.learning_rate)
 
 
-class InverseScalingSchedule(LearningRateSchedule):
+class InverseScalingSchedule(_CountsInUnit, LearningRateSchedule):
     """Decay as a power of the step count: ``initial_value / (step + 1) ** power_t``.
 
-    The form of scikit-learn's ``learning_rate="invscaling"``, counted in updates.
+    The form of scikit-learn's ``learning_rate="invscaling"``, counted in updates, or in
+    epochs with ``unit="epoch"`` (``step`` is then the training progress the update
+    completes, in passes over the data, so the rate falls by epochs whatever the size of
+    the data).
 
     Parameters
     ----------
@@ -112,6 +130,8 @@ class InverseScalingSchedule(LearningRateSchedule):
         Step size of the first update, > 0.
     power_t : float, default=0.5
         Exponent of the decay, >= 0.
+    unit : {"step", "epoch"}, default="step"
+        What ``step`` counts: earlier updates, or epochs.
 
     Examples
     --------
@@ -124,19 +144,22 @@ class InverseScalingSchedule(LearningRateSchedule):
     _parameter_constraints = {
         "initial_value": [_POSITIVE],
         "power_t": [Interval(Real, 0, None, closed="left")],
+        "unit": _UNIT,
     }
 
-    def __init__(self, initial_value=0.01, power_t=0.5):
+    def __init__(self, initial_value=0.01, power_t=0.5, unit="step"):
         self.initial_value = initial_value
         self.power_t = power_t
+        self.unit = unit
 
     def value(self, step):
         """Return ``initial_value / (step + 1) ** power_t``.
 
         Parameters
         ----------
-        step : int
-            Number of updates made before this one.
+        step : int or float
+            Number of updates made before this one, or with ``unit="epoch"`` the
+            training progress at its end.
 
         Returns
         -------
@@ -151,19 +174,27 @@ class InverseScalingSchedule(LearningRateSchedule):
         return self.initial_value / (step + 1) ** self.power_t
 
 
-class ExponentialDecaySchedule(LearningRateSchedule):
+class ExponentialDecaySchedule(_CountsInUnit, LearningRateSchedule):
     """Exponential decay: ``initial_value * decay_rate ** (step / decay_steps)``.
+
+    Counted in updates, or in epochs with ``unit="epoch"``: ``decay_steps=10,
+    unit="epoch"`` multiplies the rate by ``decay_rate`` every 10 passes over the data,
+    whatever their size (``step`` is then the training progress the update completes, so
+    with ``staircase`` the last update of an epoch already takes the next stair).
 
     Parameters
     ----------
     initial_value : float, default=0.01
         Step size of the first update, > 0.
     decay_rate : float, default=0.96
-        Factor applied every ``decay_steps`` updates, in (0, 1].
-    decay_steps : int, default=1000
-        Number of updates over which the rate is multiplied by ``decay_rate``, >= 1.
+        Factor applied every ``decay_steps`` updates (or epochs), in (0, 1].
+    decay_steps : float, default=1000
+        Number of updates (or epochs) over which the rate is multiplied by
+        ``decay_rate``, > 0.
     staircase : bool, default=False
-        Decay in whole steps of ``decay_steps`` updates instead of continuously.
+        Decay in whole steps of ``decay_steps`` instead of continuously.
+    unit : {"step", "epoch"}, default="step"
+        What ``step`` and ``decay_steps`` count: updates, or epochs.
 
     Examples
     --------
@@ -178,23 +209,27 @@ class ExponentialDecaySchedule(LearningRateSchedule):
     _parameter_constraints = {
         "initial_value": [_POSITIVE],
         "decay_rate": [Interval(Real, 0, 1, closed="right")],
-        "decay_steps": [Interval(Integral, 1, None, closed="left")],
+        "decay_steps": [_POSITIVE],
         "staircase": ["boolean"],
+        "unit": _UNIT,
     }
 
-    def __init__(self, initial_value=0.01, decay_rate=0.96, decay_steps=1000, staircase=False):
+    def __init__(self, initial_value=0.01, decay_rate=0.96, decay_steps=1000, staircase=False,
+                 unit="step"):
         self.initial_value = initial_value
         self.decay_rate = decay_rate
         self.decay_steps = decay_steps
         self.staircase = staircase
+        self.unit = unit
 
     def value(self, step):
         """Return ``initial_value * decay_rate ** (step / decay_steps)``.
 
         Parameters
         ----------
-        step : int
-            Number of updates made before this one.
+        step : int or float
+            Number of updates made before this one, or with ``unit="epoch"`` the
+            training progress at its end.
 
         Returns
         -------
@@ -430,3 +465,118 @@ class CosineLogSchedule(LearningRateSchedule):
         progress = min(epoch / self.n_epochs, 1.0)
         cycles = math.log2(1.0 + (2.0**self.n_cycles - 1.0) * progress)
         return self.peak_value * 0.5 * (1.0 - math.cos(2.0 * math.pi * cycles))
+
+
+class ReduceOnPlateauSchedule(LearningRateSchedule):
+    """Divide the rate by a factor whenever the monitored quantity stops improving.
+
+    The rate starts at ``initial_value``; after every epoch (every ``partial_fit`` call)
+    the estimator reports what its early stopping monitors, the validation score when it
+    has validation data, else the negative training objective. When that has not
+    improved by more than the estimator's ``tol`` on its best for ``patience`` epochs in a
+    row, the rate is multiplied by ``factor`` (not below ``min_value``) and the count
+    starts again. This is scikit-learn's ``learning_rate="adaptive"`` (a factor of 1/5) as
+    a schedule for any optimizer, counted in epochs whatever the size of the data. With
+    early stopping, keep ``n_iter_no_change`` a few times ``patience``, so that the rate
+    can fall before training stops.
+
+    The best value, the epochs without progress and the number of reductions live in
+    the optimizer state (``plateau_best``, ``plateau_wait``, ``plateau_reductions``),
+    so ``warm_start``, ``partial_fit`` and pickling carry them on.
+
+    Parameters
+    ----------
+    initial_value : float, default=0.001
+        Step size until the first plateau, > 0.
+    factor : float, default=0.2
+        What the rate is multiplied by at each plateau, in (0, 1).
+    patience : int, default=5
+        Epochs without progress that make a plateau, >= 1.
+    min_value : float, default=0.0
+        The rate never falls below this, >= 0.
+
+    Examples
+    --------
+    >>> from skadam.optim import ReduceOnPlateauSchedule
+    >>> schedule = ReduceOnPlateauSchedule(initial_value=0.1, factor=0.5, patience=2)
+    >>> [schedule.value(reductions) for reductions in (0, 1, 3)]
+    [0.1, 0.05, 0.0125]
+
+    In a fit, the rate falls once the training loss stalls:
+
+    >>> import numpy as np
+    >>> from skadam import LinearRegression
+    >>> from skadam.optim import Adam
+    >>> X = np.random.default_rng(0).normal(size=(200, 3))
+    >>> y = X @ [1.0, -2.0, 0.5]
+    >>> model = LinearRegression(solver=Adam(learning_rate=schedule), max_iter=40,
+    ...                          n_iter_no_change=40, tol=1e-3, random_state=0).fit(X, y)
+    >>> model.optimizer_state_.plateau_reductions > 0
+    True
+    """
+
+    _parameter_constraints = {
+        "initial_value": [_POSITIVE],
+        "factor": [Interval(Real, 0, 1, closed="neither")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "min_value": [Interval(Real, 0, None, closed="left")],
+    }
+    # value() reads the number of reductions kept in the optimizer state.
+    on_plateau = True
+
+    def __init__(self, initial_value=0.001, factor=0.2, patience=5, min_value=0.0):
+        self.initial_value = initial_value
+        self.factor = factor
+        self.patience = patience
+        self.min_value = min_value
+
+    def value(self, n_reductions):
+        """Return the rate after ``n_reductions`` plateaus.
+
+        Parameters
+        ----------
+        n_reductions : int
+            Plateaus so far.
+
+        Returns
+        -------
+        learning_rate : float
+
+        Examples
+        --------
+        >>> from skadam.optim import ReduceOnPlateauSchedule
+        >>> ReduceOnPlateauSchedule(1.0, factor=0.1, min_value=0.05).value(2)
+        0.05
+        """
+        return max(self.initial_value * self.factor**n_reductions, self.min_value)
+
+    def observe(self, state, monitored, tol):
+        """Count an epoch whose monitored quantity was ``monitored`` (higher is better).
+
+        Parameters
+        ----------
+        state : OptimizerState
+            The state of the run, whose plateau bookkeeping this updates.
+        monitored : float
+            The epoch's validation score, or its negative training objective.
+        tol : float
+            The least improvement on the best that counts as progress.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skadam.optim import Adam, ReduceOnPlateauSchedule
+        >>> schedule = ReduceOnPlateauSchedule(patience=2)
+        >>> state = Adam(learning_rate=schedule).init_state(np.zeros(1))
+        >>> for score in (1.0, 1.0, 1.0):
+        ...     schedule.observe(state, score, tol=0.0)
+        >>> state.plateau_reductions, state.plateau_wait
+        (1, 0)
+        """
+        if monitored > state.plateau_best + tol:
+            state.plateau_best, state.plateau_wait = monitored, 0
+            return
+        state.plateau_wait += 1
+        if state.plateau_wait >= self.patience:
+            state.plateau_reductions += 1
+            state.plateau_wait = 0

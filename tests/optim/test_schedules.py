@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from skadam import LinearRegression
+from skadam import LinearRegression, LogisticRegression, MLPRegressor
+from skadam.model_selection import BatchedGridSearchCV
 from skadam.optim import (
     SGD,
     Adam,
@@ -15,6 +16,7 @@ from skadam.optim import (
     CosineLogSchedule,
     ExponentialDecaySchedule,
     InverseScalingSchedule,
+    ReduceOnPlateauSchedule,
     WarmupCosineSchedule,
 )
 
@@ -136,3 +138,103 @@ def test_cosine_log_schedule_by_hand():
     t = 0.3
     assert schedule.value(30 * t) == pytest.approx(
         0.2 * 0.5 * (1 - np.cos(2 * np.pi * np.log2(1 + 15 * t))), rel=1e-12)
+
+
+class _RecordedRates(Adam):
+    """Adam that records the learning rate of every update, to check schedules in fits."""
+
+    seen = []
+
+    def _learning_rate_at(self, t, state):
+        rate = super()._learning_rate_at(t, state)
+        _RecordedRates.seen.append(rate)
+        return rate
+
+
+@pytest.mark.parametrize("schedule, formula", [
+    (ExponentialDecaySchedule(0.1, decay_rate=0.5, decay_steps=2, unit="epoch"),
+     lambda epoch: 0.1 * 0.5 ** (epoch / 2)),
+    (ExponentialDecaySchedule(0.1, decay_rate=0.5, decay_steps=2, staircase=True,
+                              unit="epoch"),
+     lambda epoch: 0.1 * 0.5 ** (epoch // 2)),
+    (InverseScalingSchedule(0.1, power_t=0.5, unit="epoch"),
+     lambda epoch: 0.1 / (epoch + 1) ** 0.5),
+], ids=["exponential", "staircase", "inverse scaling"])
+def test_schedules_in_epochs_read_the_progress_whatever_the_data_size(schedule, formula):
+    rng = np.random.default_rng(0)
+    for n_rows in (200, 400):  # 4 and 8 updates per epoch: the same rate per epoch
+        X = rng.normal(size=(n_rows, 3))
+        _RecordedRates.seen = []
+        LinearRegression(solver=_RecordedRates(learning_rate=clone(schedule)), batch_size=50,
+                         max_iter=5, n_iter_no_change=5, tol=0, random_state=0).fit(
+            X, X @ [1.0, -2.0, 0.5])
+        n_batches = n_rows // 50
+        epochs = np.arange(1, 5 * n_batches + 1) / n_batches
+        np.testing.assert_allclose(_RecordedRates.seen, [formula(e) for e in epochs],
+                                   rtol=1e-12)
+    assert schedule.per_epoch and not clone(schedule).set_params(unit="step").per_epoch
+
+
+def _plateaus_by_hand(monitored, patience, tol):
+    """The number of reductions after each epoch, from the rule written out."""
+    best, wait, reductions, after = -math.inf, 0, 0, []
+    for value in monitored:
+        if value > best + tol:
+            best, wait = value, 0
+        else:
+            wait += 1
+            if wait == patience:
+                reductions, wait = reductions + 1, 0
+        after.append(reductions)
+    return after
+
+
+@pytest.mark.parametrize("validating", [False, True], ids=["training loss", "validation"])
+def test_reduce_on_plateau_follows_what_early_stopping_monitors(validating):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = X @ [1.0, -2.0, 0.5, 0.0] + 0.5 * rng.normal(size=300)
+    schedule = ReduceOnPlateauSchedule(initial_value=0.05, factor=0.5, patience=3)
+    _RecordedRates.seen = []
+    model = MLPRegressor(hidden_layer_sizes=(8,), numeric_embedding=None,
+                         solver=_RecordedRates(learning_rate=schedule), batch_size=100,
+                         early_stopping=validating, max_iter=40, n_iter_no_change=40,
+                         tol=1e-3, random_state=0).fit(X, y)
+    monitored = (model.validation_scores_ if validating
+                 else [-loss for loss in model.loss_curve_])
+    after = _plateaus_by_hand(monitored, patience=3, tol=1e-3)
+    assert after[-1] >= 2  # the case is not trivial
+    assert model.optimizer_state_.plateau_reductions == after[-1]
+    # Every update of epoch k runs at the rate of the reductions after epoch k - 1.
+    per_epoch = len(_RecordedRates.seen) // model.n_iter_
+    expected = [0.05 * 0.5 ** reductions for reductions in [0, *after[:-1]]]
+    np.testing.assert_allclose(_RecordedRates.seen, np.repeat(expected, per_epoch))
+
+
+def test_reduce_on_plateau_goes_on_across_partial_fit_calls_and_warm_starts(binary):
+    X, y = binary
+    settings = dict(solver=Adam(learning_rate=ReduceOnPlateauSchedule(0.5, patience=1)),
+                    tol=10.0, random_state=0)  # no call improves by 10: each is a plateau
+    streamed = LogisticRegression(**settings)
+    for _ in range(3):
+        streamed.partial_fit(X, y, classes=[0, 1])
+    assert streamed.optimizer_state_.plateau_reductions == 2  # the first call sets the best
+    once = LogisticRegression(max_iter=4, n_iter_no_change=10, **settings).fit(X, y)
+    twice = LogisticRegression(max_iter=2, n_iter_no_change=10, warm_start=True, **settings)
+    twice.fit(X, y).fit(X, y)
+    np.testing.assert_array_equal(twice.coef_, once.coef_)
+    assert twice.optimizer_state_.plateau_reductions == once.optimizer_state_.plateau_reductions
+
+
+def test_a_batched_search_over_plateau_schedules_equals_grid_search(binary):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = binary
+    model = LogisticRegression(solver=Adam(learning_rate=ReduceOnPlateauSchedule(0.05)),
+                               max_iter=30, tol=1e-3, random_state=0)
+    grid = {"solver__learning_rate__factor": [0.1, 0.5],
+            "solver__learning_rate__patience": [1, 3]}
+    batched = BatchedGridSearchCV(model, grid, cv=2).fit(X, y)
+    plain = GridSearchCV(model, grid, cv=2).fit(X, y)
+    np.testing.assert_array_equal(batched.cv_results_["mean_test_score"],
+                                  plain.cv_results_["mean_test_score"])
