@@ -7,6 +7,8 @@ but their optimizer's hyperparameters and ``alpha``, as a batched search does.
 """
 
 import copy
+import functools
+import inspect
 from numbers import Integral, Real
 
 import numpy as np
@@ -54,6 +56,16 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
     returning the targets the loss takes, ``_initial_output_bias(...)`` and the
     prediction methods built on ``_raw_output(X)``.
     """
+
+    def __new__(cls, *args, **kwargs):
+        # Python's own TypeError for scikit-learn's names (learning_rate_init=...) would
+        # not say what to write instead.
+        for name in kwargs:
+            error = (None if name in _init_parameters(cls)
+                     else sklearn_name_error(cls, name, TypeError))
+            if error is not None:
+                raise error
+        return super().__new__(cls)
 
     # The minibatch of batch_size="auto" on large data: scikit-learn's 200, which the
     # MLPs lower (see _NetworkMixin).
@@ -587,6 +599,12 @@ def _same_kind_of_state(previous, state):
         and all(getattr(previous, name).dtype == getattr(state, name).dtype
                 for name in state.buffer_names)
     )
+
+
+@functools.cache
+def _init_parameters(cls):
+    """The names ``cls.__init__`` takes (a subclass's own included)."""
+    return frozenset(inspect.signature(cls.__init__).parameters)
 
 
 def _copy_state(state, into):

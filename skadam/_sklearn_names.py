@@ -20,8 +20,17 @@ SKLEARN_PARAMETERS = {
 }
 
 
-def sklearn_name_error(estimator, name):
+def sklearn_name_error(estimator, name, error=ValueError):
     """The error for ``name``, a scikit-learn parameter ``estimator`` lacks, or None.
+
+    Parameters
+    ----------
+    estimator : estimator instance or class
+        The skadam estimator that was given ``name``.
+    name : str
+        The parameter's name.
+    error : type of Exception, default=ValueError
+        The error's type: ``set_params`` raises a ValueError, a constructor a TypeError.
 
     Examples
     --------
@@ -34,7 +43,8 @@ def sklearn_name_error(estimator, name):
     hint = SKLEARN_PARAMETERS.get(name)
     if hint is None:
         return None
-    return ValueError(
-        f"{type(estimator).__name__} has no parameter {name!r} (scikit-learn's): {hint}. "
+    cls = estimator if isinstance(estimator, type) else type(estimator)
+    return error(
+        f"{cls.__name__} has no parameter {name!r} (scikit-learn's): {hint}. "
         "The user guide's 'Coming from scikit-learn' lists every difference."
     )

@@ -120,3 +120,18 @@ def test_a_parameter_of_the_estimator_is_not_mistaken_for_scikit_learns():
     assert MLPRegressor().set_params(epsilon=2.0).epsilon == 2.0
     with pytest.raises(ValueError, match="solver__epsilon"):
         MLPClassifier().set_params(epsilon=1e-7)
+
+
+def test_a_constructor_given_scikit_learns_name_says_what_to_write():
+    with pytest.raises(TypeError, match=r"MLPRegressor has no parameter 'learning_rate_init' "
+                                        r"\(scikit-learn's\): use solver__learning_rate"):
+        MLPRegressor(learning_rate_init=0.01)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        MLPRegressor(colour="blue")  # not scikit-learn's either: Python's own error
+
+    class WithBeta(LogisticRegression):
+        def __init__(self, beta_1=0.5, **params):
+            super().__init__(**params)
+            self.beta_1 = beta_1
+
+    assert WithBeta(beta_1=0.7).beta_1 == 0.7  # a subclass's own parameter is its own
