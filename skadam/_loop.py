@@ -434,12 +434,12 @@ class _Progress:
         return text
 
     def timing(self):
-        """The epoch's seconds, and in ``fit`` the call's and an upper bound of what is left."""
+        """The epoch's seconds, and in ``fit`` the call's and an estimate of the most left."""
         text = f"{self.seconds:.3f} s"
         if self.incremental:
             return text
         left = (self.n_epochs - self.epoch) * self.elapsed / self.epoch
-        return f"{text}, {self.elapsed:.2f} s in all, at most {left:.1f} s to go"
+        return f"{text}, {self.elapsed:.2f} s in all, at most about {left:.1f} s to go"
 
 
 def _print_epoch(run, objective, score, progress, stopped):

@@ -327,7 +327,7 @@ def test_verbose_prints_one_line_per_epoch_with_the_epochs_and_time_left(capsys)
             streamed.partial_fit(X, y, classes=[0, 1, 2])
         calls = capsys.readouterr().out.splitlines()
     number = r"-?[0-9.e+-]+"
-    timing = rf"{number} s, ({number}) s in all, at most ({number}) s to go"
+    timing = rf"{number} s, ({number}) s in all, at most about ({number}) s to go"
     assert len(lines) == 3
     elapsed = []
     for epoch, line in enumerate(lines, start=1):
