@@ -93,7 +93,7 @@ def fill_doc(**values):
             tol=values["tol"],
             n_iter_no_change=values.get("n_iter_no_change", 10),
             early_stopping=values.get("early_stopping", False),
-            auto_batch_size=values.get("auto_batch_size", 200),
+            auto_batch_size=cls._auto_batch_size,
         )
         history = HISTORY_ATTRIBUTES.format(loss_units=values.get("loss_units", ""))
         cls.__doc__ = cls.__doc__.replace("{training_parameters}", training).replace(

@@ -610,7 +610,7 @@ def _init_parameters(cls):
 def _copy_state(state, into):
     """Copy an optimizer state's step count, buffers and plateau bookkeeping into another."""
     into.t = state.t
-    for name in ("plateau_best", "plateau_wait", "plateau_reductions"):
+    for name in state.PLATEAU_BOOKKEEPING:
         # States pickled before plateaus were counted lack them: the defaults stay.
         if hasattr(state, name):
             setattr(into, name, getattr(state, name))

@@ -16,7 +16,7 @@ from ._losses import (
     Huber,
     MultinomialLogLoss,
     SquaredError,
-    weighted_median,
+    column_medians,
 )
 from ._warnings import warn
 
@@ -465,10 +465,9 @@ def _robust_scaling(Y, sample_weight, centre):
     deviation, and a constant one to 1.
     """
     n_targets = Y.shape[1]
-    middle = (np.array([weighted_median(column, sample_weight) for column in Y.T])
-              if centre else np.zeros(n_targets))
+    middle = column_medians(Y, sample_weight) if centre else np.zeros(n_targets)
     deviation = np.abs(Y - middle)
-    scale = 1.4826 * np.array([weighted_median(column, sample_weight) for column in deviation.T])
+    scale = 1.4826 * column_medians(deviation, sample_weight)
     spread = np.sqrt(np.average(deviation ** 2, axis=0, weights=sample_weight))
     tiny = np.finfo(Y.dtype).eps * (1 + np.abs(middle))
     scale = np.where(scale > tiny, scale, np.where(spread > tiny, spread, 1.0))

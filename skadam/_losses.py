@@ -99,7 +99,7 @@ class Huber(SquaredError):
 
     def baseline(self, Y, sample_weight):
         # The median minimises the linear part; for standardised targets it is near zero.
-        return np.array([weighted_median(column, sample_weight) for column in Y.T])
+        return column_medians(Y, sample_weight)
 
 
 class HalfPoisson(Loss):
@@ -232,6 +232,11 @@ class MultinomialLogLoss(Loss):
         counts = np.bincount(Y, weights=sample_weight, minlength=self.n_outputs)
         log_share = np.log(np.clip(counts / counts.sum(), 1e-6, None))
         return log_share - log_share.mean()
+
+
+def column_medians(Y, sample_weight):
+    """The weighted median of each column of ``Y`` (n_samples, n_columns)."""
+    return np.array([weighted_median(column, sample_weight) for column in Y.T])
 
 
 def weighted_median(values, sample_weight):

@@ -53,12 +53,15 @@ def warn(message, category):
 
 
 def _is_library(frame):
-    name = frame.f_globals.get("__name__", "")
-    if name == "__main__":
+    if frame.f_globals.get("__name__") == "__main__":
         # A worker process runs its pool's bootstrap as its main module (loky's does).
         return not _LIBRARIES_PARTS.isdisjoint(Path(frame.f_code.co_filename).parts)
-    return name.partition(".")[0] in _LIBRARIES
+    return _package(frame) in _LIBRARIES
 
 
 def _is_skadam(frame):
-    return frame.f_globals.get("__name__", "").partition(".")[0] == "skadam"
+    return _package(frame) == "skadam"
+
+
+def _package(frame):
+    return frame.f_globals.get("__name__", "").partition(".")[0]

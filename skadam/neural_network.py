@@ -115,7 +115,7 @@ _NETWORK_ATTRIBUTES = """coefs_ : list of ndarray
 
 
 @fill_doc(alpha=1e-3, max_iter=200, tol=1e-4, n_iter_no_change=20, early_stopping='"auto"',
-          auto_batch_size=128, loss_units=REGRESSION_LOSS_UNITS)
+          loss_units=REGRESSION_LOSS_UNITS)
 class MLPRegressor(_NetworkMixin, RegressorBase):
     """Multi-layer perceptron regressor trained by minibatch Adam.
 
@@ -212,8 +212,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         self.warm_start = warm_start
 
 
-@fill_doc(alpha=1e-3, max_iter=200, tol=1e-4, n_iter_no_change=20, early_stopping='"auto"',
-          auto_batch_size=128)
+@fill_doc(alpha=1e-3, max_iter=200, tol=1e-4, n_iter_no_change=20, early_stopping='"auto"')
 class MLPClassifier(_NetworkMixin, ClassifierBase):
     """Multi-layer perceptron classifier trained by minibatch Adam.
 

@@ -66,6 +66,11 @@ class OptimizerState:
     array([0., 0., 0.])
     """
 
+    # A schedule reduced on plateaus keeps its bookkeeping in the state (see
+    # ReduceOnPlateauSchedule): the best monitored value, the epochs since, the reductions;
+    # their starting values.
+    PLATEAU_BOOKKEEPING = {"plateau_best": -math.inf, "plateau_wait": 0, "plateau_reductions": 0}
+
     def __init__(self, params, buffer_names=(), *, n_decayed=None, scratch=True):
         n_params = params.shape[0]
         # The step count lives in an array, so that a stack of runs can count the
@@ -74,9 +79,8 @@ class OptimizerState:
         # Training progress in epochs at the end of the coming update, for schedules
         # counted in epochs; the estimators set it before every update.
         self.epoch = 0.0
-        # A schedule reduced on plateaus keeps its bookkeeping here (see
-        # ReduceOnPlateauSchedule): the best monitored value, epochs since, reductions.
-        self.plateau_best, self.plateau_wait, self.plateau_reductions = -math.inf, 0, 0
+        for name, value in self.PLATEAU_BOOKKEEPING.items():
+            setattr(self, name, value)
         self.n_params = n_params
         self.dtype = params.dtype
         self.n_decayed = n_params if n_decayed is None else int(n_decayed)
