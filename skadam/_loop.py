@@ -199,18 +199,21 @@ def train(runs, fit, n_epochs, *, incremental, interrupt=NO_GUARD):
     before every minibatch; Ctrl-C leaves every row at its last completed step.
 
     Threads: a stack of one row leaves BLAS its own threading, as any fit. A stack of
-    several rows is cut into one part per core, whose rows train on their own thread
-    with single-threaded BLAS: each row makes the products it makes alone (small ones,
-    for which BLAS would use one thread anyway), and the cores work on different rows
-    instead of contending for each product.
+    several rows makes its products with single-threaded BLAS: each row makes the
+    products it makes alone (small ones, for which BLAS threads gain nothing). It is cut
+    into one part per core, each trained on its own thread, where its steps have the
+    work to pay for the threads (``MIN_WORK_PER_PART``), so that the cores work on
+    different rows instead of contending for each product; otherwise it trains on the
+    calling thread.
     """
     for run in runs:
         run.history.begin_call(validating=fit.validation is not None, incremental=incremental)
     seats = [(run, member) for run in runs for member in range(run.n_members)]
-    parts = [_Part(group, fit) for group in _split(seats)]
+    parts = [_Part(group, fit) for group in
+             _split(seats, fit.batch_size * fit.network.work_per_row)]
     live = list(runs)
     call_started = time.perf_counter()
-    with _on_every_core() if len(parts) > 1 else nullcontext():
+    with _threads_for(parts, seats):
         for epoch in range(1, n_epochs + 1):
             started = time.perf_counter()
             for run in live:
@@ -247,15 +250,37 @@ def train(runs, fit, n_epochs, *, incremental, interrupt=NO_GUARD):
                 np.copyto(run.params, run.history.best_params)
 
 
+def _threads_for(parts, seats):
+    """The threading of a stack's products: BLAS's own threads for a stack of one row,
+    single-threaded BLAS for more, and the cores marked taken when several parts share
+    them."""
+    if len(parts) > 1:
+        return _on_every_core()
+    if len(seats) > 1:
+        # A stack's products are small: BLAS's threads would only spin on the other core.
+        return threadpool_limits(1, user_api="blas")
+    return nullcontext()
+
+
 @contextmanager
 def _on_every_core():
     with threadpool_limits(1, user_api="blas"), cores_taken():
         yield
 
 
-def _split(rows):
-    """Consecutive groups of rows, one per thread (a single group on one core)."""
-    n_parts = min(N_THREADS, len(rows))
+# The work a part's step must have for a thread of its own to pay: below about half a
+# million multiply-adds a step, handing the GIL back and forth between the threads, some
+# twenty times a step, costs more than the second core brings (two members of a
+# 20-100-1 network: 0.32 s on one thread, 0.45 s on two; four members: 0.55 s against
+# 0.46 s; ``python benchmarks/parts.py`` measures it on any machine).
+MIN_WORK_PER_PART = 500_000
+
+
+def _split(rows, work_per_row):
+    """Consecutive groups of rows, one per thread: as many as the cores, but no more
+    than give each part ``MIN_WORK_PER_PART`` of work a step (``work_per_row`` each)."""
+    worth = int(len(rows) * work_per_row // MIN_WORK_PER_PART)
+    n_parts = max(1, min(N_THREADS, len(rows), worth))
     bounds = np.linspace(0, len(rows), n_parts + 1).round().astype(int)
     return [rows[start:stop] for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
 

@@ -55,6 +55,13 @@ class Network:
         self.activate, self.backprop = ACTIVATIONS[activation]
         self.embedding = embedding
 
+    @property
+    def work_per_row(self):
+        """A pass's work for one row and run: the multiply-adds of its products, the
+        embedding counted in the same units; a gauge of the time, not a count of flops."""
+        work = sum(fan_in * fan_out for fan_in, fan_out in self.layout.weight_shapes)
+        return work + (0 if self.embedding is None else self.embedding.work_per_row)
+
     def workspace(self, params, grad, n_rows):
         """Buffers for batches of up to ``n_rows`` rows; ``grad=None`` for inference only."""
         return Workspace(self, params, grad, n_rows)

@@ -89,7 +89,8 @@ default="relu"
         one ``ensemble_size=1`` trains. The ensemble is one model: ``loss_curve_`` holds
         the mean of the members' objectives, early stopping monitors the score of the
         averaged prediction and restores every member's weights of its best epoch.
-        Training costs about ``ensemble_size`` times as much, spread over the cores.
+        Training costs about ``ensemble_size`` times as much; members whose steps
+        have the work for it train on several cores.
     numeric_embedding : {"periodic"} or None, default="periodic"
         Embed each input column of more than two distinct values (the numeric ones,
         not one-hot or indicator columns) before the first layer: ``"periodic"`` is

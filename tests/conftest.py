@@ -5,6 +5,8 @@ from sklearn.datasets import load_digits, make_classification, make_regression
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
+from skadam import _loop
+
 
 @pytest.fixture(scope="session")
 def digits():
@@ -29,3 +31,16 @@ def regression():
     X, Y = make_regression(n_samples=300, n_features=6, n_targets=2, noise=5.0,
                            random_state=0)
     return X, 1000.0 + 50.0 * Y
+
+
+@pytest.fixture(params=["parts as the rule cuts them", "one part per core"])
+def stack_layout(request, monkeypatch):
+    """Train every stack as the loop's rule cuts it, and again cut into one part per core.
+
+    The small networks of the tests are all below the rule's threshold, so they would
+    train on one thread only: the second layout runs the same test through the parts'
+    copies, hand-backs and drops, on machines with more than one core.
+    """
+    if request.param == "one part per core":
+        monkeypatch.setattr(_loop, "MIN_WORK_PER_PART", 1)
+    return request.param

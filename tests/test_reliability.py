@@ -16,6 +16,9 @@ from sklearn.exceptions import ConvergenceWarning
 from skadam import LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor
 from skadam.optim import SGD, Adagrad, Adam, RMSprop
 
+# Every stack of these tests trains in both layouts of its parts (conftest.py).
+pytestmark = pytest.mark.usefixtures("stack_layout")
+
 ESTIMATORS = [
     LogisticRegression(max_iter=6, random_state=0),
     MLPClassifier(hidden_layer_sizes=(7,), max_iter=6, random_state=0),

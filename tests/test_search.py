@@ -17,6 +17,9 @@ from skadam import LinearRegression, LogisticRegression, MLPClassifier, MLPRegre
 from skadam.model_selection import BatchedGridSearchCV, BatchedRandomizedSearchCV, _batching
 from skadam.optim import SGD, Adam
 
+# Every stack of these tests trains in both layouts of its parts (conftest.py).
+pytestmark = pytest.mark.usefixtures("stack_layout")
+
 ADAM_GRID = {
     "solver__learning_rate": [0.03, 0.003],
     "solver__beta_1": [0.5, 0.9],
