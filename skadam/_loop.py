@@ -254,25 +254,23 @@ def _threads_for(parts, seats):
     """The threading of a stack's products: BLAS's own threads for a stack of one row,
     single-threaded BLAS for more, and the cores marked taken when several parts share
     them."""
-    if len(parts) > 1:
-        return _on_every_core()
-    if len(seats) > 1:
-        # A stack's products are small: BLAS's threads would only spin on the other core.
-        return threadpool_limits(1, user_api="blas")
-    return nullcontext()
+    if len(seats) == 1:
+        return nullcontext()
+    return _single_threaded_blas(cores_shared=len(parts) > 1)
 
 
 @contextmanager
-def _on_every_core():
-    with threadpool_limits(1, user_api="blas"), cores_taken():
+def _single_threaded_blas(*, cores_shared):
+    # A stack's products are small: BLAS's threads would only spin on the other cores.
+    with threadpool_limits(1, user_api="blas"), cores_taken() if cores_shared else nullcontext():
         yield
 
 
 # The work a part's step must have for a thread of its own to pay: below about half a
 # million multiply-adds a step, handing the GIL back and forth between the threads, some
 # twenty times a step, costs more than the second core brings (two members of a
-# 20-100-1 network: 0.32 s on one thread, 0.45 s on two; four members: 0.55 s against
-# 0.46 s; ``python benchmarks/parts.py`` measures it on any machine).
+# 20-100-1 network: 0.31 s on one thread, 0.36 s on two; four members: 0.57 s against
+# 0.45 s; ``python benchmarks/parts.py`` measures it on any machine).
 MIN_WORK_PER_PART = 500_000
 
 
