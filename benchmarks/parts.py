@@ -8,9 +8,9 @@ a part's step has enough work to cover the GIL's hand-offs between the threads: 
 loop splits a stack only where each part gets ``skadam._loop.MIN_WORK_PER_PART``
 multiply-adds a step. For each shape below this prints the time of the same fit
 on one part and on one part per core (the best of three, the two layouts in turn),
-how many parts the rule chooses, and whether it chose the faster layout. The two layouts train the
-same networks bit for bit; only the time differs. Synthetic data: this measures speed,
-not quality.
+how many parts the rule chooses, and whether it chose the faster layout. The two
+layouts train the same networks bit for bit; only the time differs. Synthetic data:
+this measures speed, not quality.
 """
 
 import time
@@ -56,9 +56,17 @@ def _cases():
 
 def _times(function, repeats=3):
     """The best time of ``function`` on one part and on one part per core, the two
-    taken in turn so that a slow spell of the machine hits both alike."""
-    saved = _loop.MIN_WORK_PER_PART
+    taken in turn so that a slow spell of the machine hits both alike, and the number
+    of parts the rule gives the stack of its fit."""
+    saved, split = _loop.MIN_WORK_PER_PART, _loop._split
+    stacks = []  # (rows, work per row) of each stack the fit trains
+
+    def spy(rows, work_per_row):
+        stacks.append((len(rows), work_per_row))
+        return split(rows, work_per_row)
+
     best = {np.inf: np.inf, 1: np.inf}
+    _loop._split = spy
     try:
         for _ in range(repeats):
             for threshold in best:
@@ -67,26 +75,9 @@ def _times(function, repeats=3):
                 function()
                 best[threshold] = min(best[threshold], time.perf_counter() - start)
     finally:
-        _loop.MIN_WORK_PER_PART = saved
-    return best[np.inf], best[1]
-
-
-def _chosen(function):
-    """How many parts the rule cuts the stack of ``function``'s fit into."""
-    seen = []
-    split = _loop._split
-
-    def spy(rows, work_per_row):
-        groups = split(rows, work_per_row)
-        seen.append(len(groups))
-        return groups
-
-    _loop._split = spy
-    try:
-        function()
-    finally:
-        _loop._split = split
-    return max(seen)
+        _loop.MIN_WORK_PER_PART, _loop._split = saved, split
+    parts = max(len(split(list(range(rows)), work)) for rows, work in stacks)
+    return best[np.inf], best[1], parts
 
 
 def main():
@@ -99,8 +90,7 @@ def main():
     agree = 0
     cases = list(_cases())
     for name, function in cases:
-        one, every = _times(function)
-        parts = _chosen(function)
+        one, every, parts = _times(function)
         right = (parts == 1) == (one <= every)
         close = abs(one - every) <= 0.05 * min(one, every)
         agree += right or close
