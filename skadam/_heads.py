@@ -315,8 +315,8 @@ class RegressorBase(RegressorMixin, BaseAdamEstimator):
     """
 
     _y_numeric = True
-    _DATA_ATTRIBUTES = (*BaseAdamEstimator._DATA_ATTRIBUTES, "_y_1d", "target_mean_",
-                        "target_scale_")
+    _DATA_ATTRIBUTES = (*BaseAdamEstimator._DATA_ATTRIBUTES, "_y_1d", "_n_targets",
+                        "target_mean_", "target_scale_")
 
     def partial_fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
                     sample_weight_val=None):
@@ -370,11 +370,12 @@ class RegressorBase(RegressorMixin, BaseAdamEstimator):
                 f"min(y)={y.min()}, max(y)={y.max()}."
             )
         if first:
-            self._y_1d = y.ndim == 1
-        elif n_targets != self.target_mean_.shape[0]:
+            # Known before the targets' statistics: y_val is checked against it when the
+            # first fit has not yet computed them.
+            self._y_1d, self._n_targets = y.ndim == 1, n_targets
+        elif n_targets != self._n_targets:
             raise ValueError(
-                f"y has {n_targets} targets but the model was fitted on "
-                f"{self.target_mean_.shape[0]}."
+                f"y has {n_targets} targets but the model was fitted on {self._n_targets}."
             )
 
     def _encode_targets(self, y, sample_weight, first, dtype):

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
+from sklearn.base import clone
 from sklearn.compose import make_column_transformer
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -82,6 +83,18 @@ def test_streaming_through_a_preprocessor_fitted_once(frame):
         model.partial_fit(preprocess.transform(X[chunk]), y[chunk], classes=[0, 1],
                           X_val=X_val, y_val=y[250:])
     assert len(model.validation_scores_) == 5 and model.n_iter_ == 5
+
+
+@pytest.mark.parametrize("Regressor", [LinearRegression, MLPRegressor])
+def test_a_regressors_first_fit_takes_a_validation_set(Regressor, regression):
+    X, Y = regression
+    model = Regressor(early_stopping=True, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached
+        model.fit(X[:200], Y[:200, 0], X_val=X[200:], y_val=Y[200:, 0])
+    assert len(model.validation_scores_) == 3
+    with pytest.raises(ValueError, match="y has 2 targets but the model was fitted on 1"):
+        clone(model).fit(X[:200], Y[:200, 0], X_val=X[200:], y_val=Y[200:])
 
 
 def test_a_label_unseen_in_training_in_y_val_is_named(binary):
