@@ -63,15 +63,17 @@ MODELS = {
 
 
 # One change to skadam's MLP defaults each; "classifier" options apply to classifiers only.
-# The defaults embed the numeric columns periodically and stop early on a held-out tenth
-# with a patience of 20 epochs; each option below undoes one of those or adds a piece of
-# the tabular toolkit.
+# The defaults embed the numeric columns periodically, keep a moving average of the
+# weights over one epoch and stop early on a held-out tenth with a patience of 20 epochs;
+# each option below undoes one of those or adds a piece of the tabular toolkit.
 ABLATION = {
     "numeric_embedding=None": {"numeric_embedding": None},
     "early_stopping=False": {"early_stopping": False},
     "n_iter_no_change=10": {"n_iter_no_change": 10},
     "batch_size=200 (scikit-learn's)": {"batch_size": 200},
     "batch_size=64": {"batch_size": 64},
+    "weight_averaging=0 (last step's weights)": {"weight_averaging": 0.0},
+    "weight_averaging=3": {"weight_averaging": 3.0},
     "ensemble_size=2": {"ensemble_size": 2},
     "ensemble_size=4": {"ensemble_size": 4},
     "ensemble_size=4, hidden_layer_sizes=(48,)": {"ensemble_size": 4,

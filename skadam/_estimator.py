@@ -232,7 +232,13 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
 
         self._layout = layout
         self._embedding = embedding
+        previous = getattr(self, "_trained_params", None) if continuing else None
         self._params = params
+        # The weights the optimizer steps, where the model keeps their average: they go
+        # on from where the last call left them (from the model's own on a first call,
+        # or after a call that did not average), copied like the parameters.
+        self._trained_params = None if not self._averaging_epochs() else (
+            params if previous is None else previous).copy()
         self.optimizer_ = solver
         self._optimizer_states = states
         self._random_state = rng
@@ -278,10 +284,15 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         """The probability of dropping a hidden unit in training; none without hidden layers."""
         return 0.0
 
+    def _averaging_epochs(self):
+        """The horizon in epochs of the average of the weights the model keeps; 0 for none."""
+        return 0.0
+
     def _run(self, callbacks=None):
         """This estimator's run: its parameters, optimizer, state, history and penalty."""
         return Run(self, self._params, self.optimizer_, self._optimizer_states, self._history,
-                   self.alpha, callbacks, getattr(self, "_dropout_rngs", None))
+                   self.alpha, callbacks, getattr(self, "_dropout_rngs", None),
+                   getattr(self, "_trained_params", None), self._averaging_epochs())
 
     def _follow(self, leader):
         """Start a fit as ``leader``'s, just prepared on the same data, would have it start.
@@ -294,6 +305,7 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
             if hasattr(leader, name):
                 setattr(self, name, getattr(leader, name))
         self._params = leader._params.copy()
+        self._trained_params = self._params.copy() if self._averaging_epochs() else None
         self._random_state = copy.deepcopy(leader._random_state)
         if hasattr(leader, "_dropout_rngs"):
             self._dropout_rngs = copy.deepcopy(leader._dropout_rngs)

@@ -329,7 +329,7 @@ done:
     return result;
 }
 
-/* -------------------------------------------------------------------- L2 penalty */
+/* ------------------------------------------- L2 penalty, averages of the weights */
 
 #define DEFINE_ADD_SCALED(NAME, T)                                                         \
     SKADAM_CLONES static void NAME(T *restrict y, const T *restrict x, Py_ssize_t n,      \
@@ -341,23 +341,35 @@ done:
 DEFINE_ADD_SCALED(add_scaled_f64, double)
 DEFINE_ADD_SCALED(add_scaled_f32, float)
 
-PyDoc_STRVAR(add_scaled_doc,
-"add_scaled(y, x, alpha)\n"
-"--\n\n"
-"y += alpha * x in place, with no temporary array. y and x are 1-D, or 2-D with one run\n"
-"per row (rows of any stride); alpha is a number, or a float64 vector of one value per\n"
-"run. A run whose alpha is zero is left as it is.");
+/* A weight of one copies: y + (x - y) need not round to x. */
+#define DEFINE_MOVE_TOWARDS(NAME, T)                                                       \
+    SKADAM_CLONES static void NAME(T *restrict y, const T *restrict x, Py_ssize_t n,      \
+                                   T weight)                                               \
+    {                                                                                      \
+        if (weight == (T)1) {                                                              \
+            memcpy(y, x, n * sizeof(T));                                                   \
+            return;                                                                        \
+        }                                                                                  \
+        for (Py_ssize_t i = 0; i < n; i++) y[i] += weight * (x[i] - y[i]);                 \
+    }
 
+DEFINE_MOVE_TOWARDS(move_towards_f64, double)
+DEFINE_MOVE_TOWARDS(move_towards_f32, float)
+
+typedef void (*update_f64)(double *restrict, const double *restrict, Py_ssize_t, double);
+typedef void (*update_f32)(float *restrict, const float *restrict, Py_ssize_t, float);
+
+/* y updated in place from x, one scalar per run: the two kernels of this section. */
 static PyObject *
-add_scaled(PyObject *self, PyObject *args)
+update_runs(PyObject *args, const char *scalar_name, update_f64 f64, update_f32 f32)
 {
-    PyObject *y_obj, *x_obj, *alpha_obj;
-    if (!PyArg_ParseTuple(args, "OOO", &y_obj, &x_obj, &alpha_obj)) {
+    PyObject *y_obj, *x_obj, *scalar_obj;
+    if (!PyArg_ParseTuple(args, "OOO", &y_obj, &x_obj, &scalar_obj)) {
         return NULL;
     }
     Blocks arrays[2];
     int acquired = 0;
-    double *alpha = NULL;
+    double *scalar = NULL;
     PyObject *result = NULL;
     if (get_blocks(y_obj, &arrays[0], 1, 1, "y") < 0) goto done;
     acquired = 1;
@@ -372,30 +384,55 @@ add_scaled(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "y and x must not share memory.");
         goto done;
     }
-    alpha = PyMem_Malloc((y->runs > 0 ? y->runs : 1) * sizeof(double));
-    if (alpha == NULL) {
+    scalar = PyMem_Malloc((y->runs > 0 ? y->runs : 1) * sizeof(double));
+    if (scalar == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    if (read_run_values(alpha_obj, y->runs, alpha, "alpha") < 0) goto done;
+    if (read_run_values(scalar_obj, y->runs, scalar, scalar_name) < 0) goto done;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t r = 0; r < y->runs; r++) {
-        if (alpha[r] == 0.0) continue;
+        if (scalar[r] == 0.0) continue;
         if (y->dbl) {
-            add_scaled_f64((double *)block(y, r), (const double *)block(x, r), y->cols,
-                           alpha[r]);
+            f64((double *)block(y, r), (const double *)block(x, r), y->cols, scalar[r]);
         } else {
-            add_scaled_f32((float *)block(y, r), (const float *)block(x, r), y->cols,
-                           (float)alpha[r]);
+            f32((float *)block(y, r), (const float *)block(x, r), y->cols, (float)scalar[r]);
         }
     }
     Py_END_ALLOW_THREADS
     result = Py_None;
     Py_INCREF(result);
 done:
-    PyMem_Free(alpha);
+    PyMem_Free(scalar);
     release(arrays, acquired);
     return result;
+}
+
+PyDoc_STRVAR(add_scaled_doc,
+"add_scaled(y, x, alpha)\n"
+"--\n\n"
+"y += alpha * x in place, with no temporary array. y and x are 1-D, or 2-D with one run\n"
+"per row (rows of any stride); alpha is a number, or a float64 vector of one value per\n"
+"run. A run whose alpha is zero is left as it is.");
+
+static PyObject *
+add_scaled(PyObject *self, PyObject *args)
+{
+    return update_runs(args, "alpha", add_scaled_f64, add_scaled_f32);
+}
+
+PyDoc_STRVAR(move_towards_doc,
+"move_towards(y, x, weight)\n"
+"--\n\n"
+"y += weight * (x - y) in place, one pass with no temporary array: a moving average y\n"
+"of x. y and x are 1-D, or 2-D with one run per row (rows of any stride); weight is a\n"
+"number, or a float64 vector of one value per run. A run whose weight is zero is left\n"
+"as it is; a weight of one makes y a copy of x.");
+
+static PyObject *
+move_towards(PyObject *self, PyObject *args)
+{
+    return update_runs(args, "weight", move_towards_f64, move_towards_f32);
 }
 
 /* ------------------------------------------------------------------- finiteness */
@@ -1237,6 +1274,7 @@ done:
 static PyMethodDef methods[] = {
     {"adam", adam, METH_VARARGS, adam_doc},
     {"add_scaled", add_scaled, METH_VARARGS, add_scaled_doc},
+    {"move_towards", move_towards, METH_VARARGS, move_towards_doc},
     {"all_finite", all_finite, METH_VARARGS, all_finite_doc},
     {"bias_relu", bias_relu, METH_VARARGS, bias_relu_doc},
     {"relu_backprop", relu_backprop, METH_VARARGS, relu_backprop_doc},

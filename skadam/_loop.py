@@ -8,7 +8,9 @@ its own parameters and optimizer state. Every row reads the same minibatches. An
 shuffles by one permutation, walks contiguous batches (forward, loss gradient,
 backward, L2 penalty, optimizer step, each for all the rows in one call), and ends with
 each run's bookkeeping: its objective (the mean of its members'), its validation score
-(of the members' averaged prediction), best weights and patience. A run that stops or
+(of the members' averaged prediction), best weights and patience. A run that averages
+its weights trains one set of weights and keeps a moving average of them, which is
+what it validates, keeps as its best and predicts with. A run that stops or
 runs out of patience leaves the stack with all its rows; a row whose training diverges
 goes back to sound weights and leaves alone, the other members of its run going on.
 What a fit guarantees (Ctrl-C between minibatches, callbacks, divergence going back to
@@ -28,7 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from ._data import shuffled_blocks
 from ._interrupt import NoGuard, TrainingInterrupted
-from ._kernels import add_scaled, all_finite
+from ._kernels import add_scaled, all_finite, move_towards
 from ._model import Dropout
 from ._threads import N_THREADS, cores_taken, thread_pool
 from ._warnings import warn
@@ -60,12 +62,20 @@ class Run:
         scikit-learn's callback hooks of its fit.
     dropout_rngs : list of numpy.random.Generator or None
         Each member's own stream of dropout masks, when the network drops units.
+    trained_params : ndarray of shape (n_members, n_params) or None
+        For a run that averages its weights, the estimator's buffer of the weights the
+        optimizer steps; ``params`` then holds their moving average. None for a run
+        whose optimizer steps ``params`` itself.
+    averaging_epochs : float
+        The horizon of that average in epochs (0 with ``trained_params=None``).
     """
 
     def __init__(self, estimator, params, optimizer, states, history, alpha, callbacks=None,
-                 dropout_rngs=None):
+                 dropout_rngs=None, trained_params=None, averaging_epochs=0.0):
         self.estimator = estimator
         self.params = params
+        self.trained_params = trained_params
+        self.averaging_epochs = float(averaging_epochs) if trained_params is not None else 0.0
         self.optimizer, self.states = optimizer, list(states)
         self.history = history
         self.alpha = float(alpha)
@@ -114,18 +124,28 @@ class _Part:
     and states as rows of arrays of their own.
 
     ``seats`` lists the ``(run, member)`` of each row. The rows of one whole run (a fit,
-    or an ensemble on one core) train in the run's own buffer, without a copy;
+    or an ensemble on one core) train in the run's own buffers, without a copy;
     otherwise the part trains copies, which :meth:`store` writes back to the runs.
+    ``params`` are the weights the optimizer steps; where some run averages its
+    weights, ``averages`` holds each row's moving average of them (for a row that does
+    not average, a copy of its weights), the weights its run validates and keeps.
     """
 
     def __init__(self, seats, fit):
         self.seats = list(seats)
         run = self.seats[0][0]
         whole = self.seats == [(run, m) for m in range(run.n_members)]
-        self.params = run.params if whole else np.stack(
-            [run.params[member] for run, member in self.seats])
+        averaging = any(run.trained_params is not None for run, _ in self.seats)
+        if whole:
+            self.params = _trained(run)
+            self.averages = run.params if averaging else None
+        else:
+            self.params = np.stack([_trained(run)[member] for run, member in self.seats])
+            self.averages = np.stack([run.params[member] for run, member in self.seats]
+                                     ) if averaging else None
         self.is_copy = not whole
         self.restore_points = self.params.copy()
+        self.restored_averages = None if self.averages is None else self.averages.copy()
         self.states = StackedStates([run.states[member] for run, member in self.seats])
         self.totals = np.zeros(len(self.seats))  # each row's weighted loss sum this epoch
         self._rows_changed(fit)
@@ -144,6 +164,23 @@ class _Part:
         self.dropout = None if not fit.dropout else Dropout(
             fit.dropout, [run.dropout_rngs[member] for run, member in self.seats],
             fit.network.layout.layer_sizes[1:-1], fit.batch_size, self.params.dtype)
+        if self.averages is not None:
+            # Each row's average has the decay that makes its horizon the run's number
+            # of epochs; 0 for a row that does not average, whose average is its weights.
+            steps_per_epoch = fit.data.n_samples / fit.batch_size
+            self.decays = [max(0.0, 1.0 - 1.0 / (run.averaging_epochs * steps_per_epoch))
+                           if run.averaging_epochs else 0.0 for run, _ in self.seats]
+
+    def average(self):
+        """Move each row's average towards its weights after a step.
+
+        The average is Adam's bias-corrected moving average applied to the weights: with
+        decay β, after t steps it is the mean of the t weights so far weighted by
+        β^(t - i), which one update of weight (1 - β) / (1 - β^t) keeps.
+        """
+        weights = np.array([(1.0 - decay) / (1.0 - decay ** int(t))
+                            for decay, t in zip(self.decays, self.states.steps, strict=True)])
+        move_towards(self.averages, self.params, weights)
 
     def store(self, rows=None):
         """Write the rows' parameters (all of them by default) back to their runs."""
@@ -151,7 +188,9 @@ class _Part:
             return
         for row in range(len(self.seats)) if rows is None else rows:
             run, member = self.seats[row]
-            np.copyto(run.params[member], self.params[row])
+            np.copyto(_trained(run)[member], self.params[row])
+            if self.averages is not None and run.trained_params is not None:
+                np.copyto(run.params[member], self.averages[row])
 
     def rows_of(self, run):
         """``{member: row}`` of the run's members that this part trains."""
@@ -172,10 +211,18 @@ class _Part:
         self.states = self.states.select(kept)
         self.seats = [self.seats[row] for row in kept]
         self.params = self.params[kept]
+        if self.averages is not None:
+            self.averages = self.averages[kept]
+            self.restored_averages = self.restored_averages[kept]
         self.is_copy = True
         self.restore_points = self.restore_points[kept]
         self.totals = self.totals[kept]
         self._rows_changed(fit)
+
+
+def _trained(run):
+    """The buffer of the weights the run's optimizer steps."""
+    return run.params if run.trained_params is None else run.trained_params
 
 
 def _counts_epochs(optimizers):
@@ -378,7 +425,11 @@ def _train_batch(part, fit, X, Y, weight, last):
                          if not (np.isfinite(batch_totals[row]) and all_finite(part.grad[row]))])
     if last:
         np.copyto(part.restore_points, part.params)
+        if part.averages is not None:
+            np.copyto(part.restored_averages, part.averages)
     step_rows(part.optimizers, part.params, part.grad, part.states)
+    if part.averages is not None:
+        part.average()
     part.totals += batch_totals
     return _NO_ROWS
 
@@ -512,7 +563,8 @@ def _check_final_weights(run, parts, fit):
 def _restore(part, row, fit, *, epoch=None, state_overflow=False):
     """Stop the member of ``row``, whose loss, gradient or optimizer state became non-finite.
 
-    Its restore point holds the last weights known to give a finite loss. The moments
+    Its restore point holds the last weights known to give a finite loss (and their
+    average, where the run averages its weights, from the same step). The moments
     are spoilt by the exploding gradients, so the optimizer starts afresh from those
     weights. Returns the :class:`_Divergence` to report. A member that has not taken a
     single step in this call has no such weights: the call raises instead.
@@ -522,6 +574,8 @@ def _restore(part, row, fit, *, epoch=None, state_overflow=False):
     if state.t == run.steps_before[member]:
         raise untrainable_data_error(run.estimator, fit.data.X)
     np.copyto(part.params[row], part.restore_points[row])
+    if part.averages is not None:
+        np.copyto(part.averages[row], part.restored_averages[row])
     part.store([row])
     state.t = 0
     for name in state.buffer_names:
@@ -625,7 +679,8 @@ def epoch_objective(run, member, epoch_loss):
     objective as divergence, like a non-finite loss.
     """
     if run.alpha > 0:
-        weights = run.params[member, : run.estimator._layout.n_weights]
+        # The weights the losses were of: the trained ones, not their average.
+        weights = _trained(run)[member, : run.estimator._layout.n_weights]
         with np.errstate(over="ignore"):
             epoch_loss += 0.5 * run.alpha * float(np.dot(weights, weights))
     return float(epoch_loss)

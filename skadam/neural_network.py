@@ -15,6 +15,7 @@ _NETWORK_CONSTRAINTS = {
     "activation": [StrOptions(set(ACTIVATIONS))],
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "ensemble_size": [Interval(Integral, 1, None, closed="left")],
+    "weight_averaging": [Interval(Real, 0, None, closed="left")],
     "numeric_embedding": [StrOptions({"periodic"}), None],
 }
 
@@ -47,6 +48,9 @@ class _NetworkMixin:
 
     def _n_members(self):
         return self.ensemble_size
+
+    def _averaging_epochs(self):
+        return float(self.weight_averaging)
 
     def _numeric_embedding(self):
         return self.numeric_embedding
@@ -91,6 +95,16 @@ default="relu"
         averaged prediction and restores every member's weights of its best epoch.
         Training costs about ``ensemble_size`` times as much; members whose steps
         have the work for it train on several cores.
+    weight_averaging : float, default=1.0
+        Horizon, in epochs, of the moving average of the weights that the model keeps
+        and predicts with. After every step the average moves towards the weights the
+        optimizer has just stepped: an exponential moving average over about
+        ``weight_averaging`` epochs, bias-corrected as Adam's moments are (so it starts
+        at the first step's weights). The validation score, the best weights early
+        stopping keeps, ``coefs_`` and ``intercepts_`` are the average's; the optimizer
+        goes on from its own weights, which ``warm_start`` and ``partial_fit``
+        continue. Averaging smooths out the noise of the last minibatch steps; 0 keeps
+        the last step's weights, as scikit-learn's MLPs do. >= 0.
     numeric_embedding : {"periodic"} or None, default="periodic"
         Embed each input column of more than two distinct values (the numeric ones,
         not one-hot or indicator columns) before the first layer: ``"periodic"`` is
@@ -174,6 +188,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         *,
         dropout=0.0,
         ensemble_size=1,
+        weight_averaging=1.0,
         numeric_embedding="periodic",
         loss="squared_error",
         epsilon=1.35,
@@ -195,6 +210,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         self.activation = activation
         self.dropout = dropout
         self.ensemble_size = ensemble_size
+        self.weight_averaging = weight_averaging
         self.numeric_embedding = numeric_embedding
         self.loss = loss
         self.epsilon = epsilon
@@ -268,6 +284,7 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
         *,
         dropout=0.0,
         ensemble_size=1,
+        weight_averaging=1.0,
         numeric_embedding="periodic",
         class_weight=None,
         label_smoothing=0.0,
@@ -289,6 +306,7 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
         self.activation = activation
         self.dropout = dropout
         self.ensemble_size = ensemble_size
+        self.weight_averaging = weight_averaging
         self.numeric_embedding = numeric_embedding
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing

@@ -152,18 +152,24 @@ def test_a_refused_change_of_size_leaves_the_model_as_it_was(regression):
     assert model.loss_curve_ == before[1]
 
 
-def test_a_diverging_member_stops_and_the_others_go_on(regression):
+@pytest.mark.parametrize("weight_averaging", [0.0, 1.0])
+def test_a_diverging_member_stops_and_the_others_go_on(regression, weight_averaging):
     X, Y = regression
     model = MLPRegressor(hidden_layer_sizes=(8,), ensemble_size=3, max_iter=2,
-                         warm_start=True, random_state=0).fit(X, Y)
+                         weight_averaging=weight_averaging, warm_start=True,
+                         random_state=0).fit(X, Y)
     model.optimizer_state_[1].v[:] = np.inf  # overflowed: the member's steps would freeze
-    frozen = model._params[1].copy()
+    # The weights the optimizer steps: the model's own, or those it averages.
+    trained = model._params if not weight_averaging else model._trained_params
+    frozen = trained[1].copy()
     with pytest.warns(ConvergenceWarning, match="member 1 of the ensemble of 3"):
         model.fit(X, Y)
+    trained = model._params if not weight_averaging else model._trained_params
     assert model.n_iter_ == 4  # the ensemble went on
     assert model.optimizer_state_[1].t == 0
     assert np.isfinite(model.optimizer_state_[1].v).all()
-    np.testing.assert_array_equal(model._params[1], frozen)  # back to its last sound weights
+    np.testing.assert_array_equal(trained[1], frozen)  # back to its last sound weights
+    assert np.isfinite(model._params[1]).all()
     assert model.optimizer_state_[0].t == model.optimizer_state_[2].t == 4 * -(-len(Y) // 128)
 
 

@@ -146,6 +146,20 @@ def test_add_scaled(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_move_towards(dtype):
+    rng = _rng()
+    y, x = rng.standard_normal((3, 33)).astype(dtype), rng.standard_normal((3, 33)).astype(dtype)
+    # A weight of one copies exactly, where y + (x - y) could round away from x.
+    y[2, 0], x[2, 0] = 1e30, 1.0
+    weights = np.array([0.25, 0.0, 1.0])
+    expected = y + weights.astype(dtype)[:, np.newaxis] * (x - y)
+    expected[1], expected[2] = y[1], x[2]
+    kernels.move_towards(y, x, weights)
+    np.testing.assert_allclose(y[0], expected[0], rtol=RTOL[dtype])
+    np.testing.assert_array_equal(y[1:], expected[1:])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_bias_relu_and_its_backprop(dtype):
     rng = _rng()
     Z, b = rng.standard_normal((9, 5)).astype(dtype), rng.standard_normal(5).astype(dtype)
@@ -229,6 +243,10 @@ def test_stacked_kernels_equal_each_run_alone(dtype):
     for run in range(k):
         kernels.add_scaled(y_alone[run], x[run], float(alphas[run]))
     kernels.add_scaled(y, x, alphas)
+    np.testing.assert_array_equal(y, y_alone)
+    for run in range(k):
+        kernels.move_towards(y_alone[run], x[run], float(alphas[run]) / 2)
+    kernels.move_towards(y, x, alphas / 2)
     np.testing.assert_array_equal(y, y_alone)
 
     raw = (5 * rng.standard_normal((k, n, 4))).astype(dtype)
@@ -349,6 +367,9 @@ def _every_kernel(module):
         y, x = (rng.standard_normal((3, 99)).astype(dtype) for _ in range(2))
         module.add_scaled(y, x, np.array([0.3, 0.0, 1.7]))
         outputs["add_scaled", dtype] = (y,)
+        average = rng.standard_normal((3, 99)).astype(dtype)
+        module.move_towards(average, x, np.array([0.3, 0.0, 1.0]))
+        outputs["move_towards", dtype] = (average,)
         outputs["all_finite", dtype] = (np.array(module.all_finite(np.append(y, np.inf))),)
         U, w, b, V, c = _embedding_arrays(dtype, K=2, m=3, n=41)
         cosines, sines = np.empty((2, 3 * 41, 16), dtype), np.empty((2, 3 * 41, 16), dtype)
