@@ -81,6 +81,7 @@ ABLATION = {
     "hidden_layer_sizes=(256, 256)": {"hidden_layer_sizes": (256, 256)},
     "activation=leaky_relu": {"activation": "leaky_relu"},
     "activation=selu": {"activation": "selu"},
+    "activation=mish": {"activation": "mish"},
     "label_smoothing=0.1 (classifier)": {"label_smoothing": 0.1},
     "beta_2=0.95": {"solver__beta_2": 0.95},
     "solver=adamw": {"solver": "adamw"},

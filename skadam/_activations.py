@@ -11,12 +11,17 @@ overwrite ``A``, which backpropagation no longer needs once the layer's weight g
 is computed: no scratch array, no allocation. ReLU, the default, is one fused compiled loop
 each way: as separate NumPy passes, bias, max and mask cost as much as a small layer's
 matrix product; the leaky ReLU is the same loop with a slope below zero.
+
+Mish's output does not tell its input (it has a minimum below zero), so its derivative
+cannot be read from ``A``: in training its forward pass ``activate(Z, b, slopes)``
+writes the derivative at each input into a buffer of the workspace, and its backprop
+takes those slopes where the others take ``A`` (the activations of ``KEEPS_SLOPES``).
 """
 
 import numpy as np
 from scipy.special import expit
 
-from ._kernels import bias_relu, relu_backprop
+from ._kernels import bias_mish, bias_relu, relu_backprop, slope_backprop
 
 
 def _identity(Z, b):
@@ -88,6 +93,8 @@ def _selu_backprop(A, delta, grad_b):
     np.sum(delta, axis=1, out=grad_b)
 
 
+# Mish (Misra, 2019): x tanh(softplus(x)), smooth, unbounded above, with a small negative
+# dip; RealMLP's choice for regression.
 ACTIVATIONS = {
     "identity": (_identity, _identity_backprop),
     "logistic": (_logistic, _logistic_backprop),
@@ -95,4 +102,7 @@ ACTIVATIONS = {
     "relu": (bias_relu, relu_backprop),
     "leaky_relu": (_leaky_relu, _leaky_relu_backprop),
     "selu": (_selu, _selu_backprop),
+    "mish": (bias_mish, slope_backprop),
 }
+# Activations whose forward pass keeps its slopes in training for the backward pass.
+KEEPS_SLOPES = frozenset({"mish"})

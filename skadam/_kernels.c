@@ -931,6 +931,167 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------------- Mish */
+
+/* Mish (Misra, 2019): x tanh(softplus(x)) = x w with w = n / (n + 2), n = e^x (e^x + 2),
+ * one exponential (exp_branchless, above); its slope w + x 4 e^x (e^x + 1) / (n + 2)^2. Beyond x = 20, w is 1
+ * to double precision: e^x is taken at 20 at most, which keeps n finite. Computed in
+ * double. With slopes, the derivative is written there for the backward pass. */
+#define DEFINE_BIAS_MISH(NAME, T)                                                          \
+    SKADAM_CLONES static void NAME(T *restrict z, const T *restrict b,                     \
+                                   T *restrict slopes, Py_ssize_t n_rows, Py_ssize_t width) \
+    {                                                                                      \
+        for (Py_ssize_t r = 0; r < n_rows; r++, z += width) {                              \
+            for (Py_ssize_t j = 0; j < width; j++) {                                       \
+                const double x = (double)z[j] + (double)b[j];                              \
+                const double capped = x > 20.0 ? 20.0 : x;                                 \
+                const double e = exp_branchless(capped), n = e * (e + 2.0);                \
+                const double w = n / (n + 2.0);                                            \
+                z[j] = (T)(x * w);                                                         \
+                if (slopes != NULL) {                                                      \
+                    const double d = n + 2.0;                                              \
+                    slopes[r * width + j] = (T)(w + capped * (4.0 * e * (e + 1.0)) / (d * d)); \
+                }                                                                          \
+            }                                                                              \
+        }                                                                                  \
+    }
+
+DEFINE_BIAS_MISH(bias_mish_f64, double)
+DEFINE_BIAS_MISH(bias_mish_f32, float)
+
+#define DEFINE_SLOPE_BACKPROP(NAME, T)                                                     \
+    SKADAM_CLONES static void NAME(const T *restrict slopes, T *restrict delta,           \
+                                   T *restrict column_sums, Py_ssize_t n_rows,             \
+                                   Py_ssize_t width)                                       \
+    {                                                                                      \
+        for (Py_ssize_t j = 0; j < width; j++) column_sums[j] = 0;                         \
+        for (Py_ssize_t r = 0; r < n_rows; r++, slopes += width, delta += width) {         \
+            for (Py_ssize_t j = 0; j < width; j++) {                                       \
+                const T d = delta[j] * slopes[j];                                          \
+                delta[j] = d;                                                              \
+                column_sums[j] += d;                                                       \
+            }                                                                              \
+        }                                                                                  \
+    }
+
+DEFINE_SLOPE_BACKPROP(slope_backprop_f64, double)
+DEFINE_SLOPE_BACKPROP(slope_backprop_f32, float)
+
+PyDoc_STRVAR(bias_mish_doc,
+"bias_mish(Z, b, slopes=None)\n"
+"--\n\n"
+"Z = mish(Z + b) in place, mish(x) = x tanh(log(1 + e^x)), for Z of shape (n_rows, width)\n"
+"and b of shape (width,), or for a stack: Z of shape (K, n_rows, width) and b of shape\n"
+"(K, width). With slopes (Z's shape and dtype), its derivative at Z + b is written there.");
+
+static PyObject *
+bias_mish(PyObject *self, PyObject *args)
+{
+    PyObject *z_obj, *b_obj, *s_obj = Py_None;
+    if (!PyArg_ParseTuple(args, "OO|O", &z_obj, &b_obj, &s_obj)) {
+        return NULL;
+    }
+    Blocks arrays[3];
+    int acquired = 0;
+    PyObject *result = NULL;
+    if (get_blocks(z_obj, &arrays[0], 1, 2, "Z") < 0) goto done;
+    acquired = 1;
+    if (get_blocks(b_obj, &arrays[1], 0, 1, "b") < 0) goto done;
+    acquired = 2;
+    const Blocks *z = &arrays[0], *b = &arrays[1], *slopes = NULL;
+    if (s_obj != Py_None) {
+        if (get_blocks(s_obj, &arrays[2], 1, 2, "slopes") < 0) goto done;
+        acquired = 3;
+        slopes = &arrays[2];
+    }
+    if (b->view.ndim + 1 != z->view.ndim || !matches(z, b, 1, z->cols, 0)) {
+        PyErr_SetString(PyExc_ValueError, "b must have Z's runs, width and dtype.");
+        goto done;
+    }
+    if (slopes != NULL && (slopes->view.ndim != z->view.ndim ||
+                           !matches(z, slopes, z->rows, z->cols, 0))) {
+        PyErr_SetString(PyExc_ValueError, "slopes must have Z's shape and dtype.");
+        goto done;
+    }
+    if (overlaps(z, b) || (slopes != NULL && (overlaps(z, slopes) || overlaps(b, slopes)))) {
+        PyErr_SetString(PyExc_ValueError, "Z, b and slopes must not share memory.");
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < z->runs; r++) {
+        if (z->dbl) {
+            bias_mish_f64((double *)block(z, r), (const double *)block(b, r),
+                          slopes == NULL ? NULL : (double *)block(slopes, r), z->rows,
+                          z->cols);
+        } else {
+            bias_mish_f32((float *)block(z, r), (const float *)block(b, r),
+                          slopes == NULL ? NULL : (float *)block(slopes, r), z->rows,
+                          z->cols);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    release(arrays, acquired);
+    return result;
+}
+
+PyDoc_STRVAR(slope_backprop_doc,
+"slope_backprop(slopes, delta, column_sums)\n"
+"--\n\n"
+"delta *= slopes in place, for slopes and delta of shape (n_rows, width), and\n"
+"column_sums = delta.sum(axis=0), the layer's intercept gradient, in the same pass; or\n"
+"for a stack, slopes and delta of shape (K, n_rows, width) and column_sums (K, width).\n"
+"The backward pass of an activation whose slopes its forward pass kept.");
+
+static PyObject *
+slope_backprop(PyObject *self, PyObject *args)
+{
+    PyObject *a_obj, *d_obj, *s_obj;
+    if (!PyArg_ParseTuple(args, "OOO", &a_obj, &d_obj, &s_obj)) {
+        return NULL;
+    }
+    Blocks arrays[3];
+    int acquired = 0;
+    PyObject *result = NULL;
+    if (get_blocks(a_obj, &arrays[0], 0, 2, "slopes") < 0) goto done;
+    acquired = 1;
+    if (get_blocks(d_obj, &arrays[1], 1, 2, "delta") < 0) goto done;
+    acquired = 2;
+    if (get_blocks(s_obj, &arrays[2], 1, 1, "column_sums") < 0) goto done;
+    acquired = 3;
+    const Blocks *a = &arrays[0], *d = &arrays[1], *sums = &arrays[2];
+    if (d->view.ndim != a->view.ndim || !matches(a, d, a->rows, a->cols, 0) ||
+        sums->view.ndim + 1 != a->view.ndim || !matches(a, sums, 1, a->cols, 0)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "delta must have the slopes' shape and dtype, column_sums their "
+                        "runs, width and dtype.");
+        goto done;
+    }
+    if (overlaps(a, d) || overlaps(a, sums) || overlaps(d, sums)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "slopes, delta and column_sums must not share memory.");
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < a->runs; r++) {
+        if (a->dbl) {
+            slope_backprop_f64((const double *)block(a, r), (double *)block(d, r),
+                               (double *)block(sums, r), a->rows, a->cols);
+        } else {
+            slope_backprop_f32((const float *)block(a, r), (float *)block(d, r),
+                               (float *)block(sums, r), a->rows, a->cols);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    release(arrays, acquired);
+    return result;
+}
+
 /* ------------------------------------------------------------- periodic embeddings */
 
 /* sin and cos of x together, without branches, so that the loop calling them vectorises;
@@ -1278,6 +1439,8 @@ static PyMethodDef methods[] = {
     {"all_finite", all_finite, METH_VARARGS, all_finite_doc},
     {"bias_relu", bias_relu, METH_VARARGS, bias_relu_doc},
     {"relu_backprop", relu_backprop, METH_VARARGS, relu_backprop_doc},
+    {"bias_mish", bias_mish, METH_VARARGS, bias_mish_doc},
+    {"slope_backprop", slope_backprop, METH_VARARGS, slope_backprop_doc},
     {"softmax_cross_entropy", softmax_cross_entropy, METH_VARARGS, softmax_cross_entropy_doc},
     {"sigmoid_cross_entropy", sigmoid_cross_entropy, METH_VARARGS, sigmoid_cross_entropy_doc},
     {"embed_forward", embed_forward, METH_VARARGS, embed_forward_doc},

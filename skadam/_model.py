@@ -16,7 +16,7 @@ Every array a pass needs is allocated once, for the largest batch, in a
 import numpy as np
 import scipy.sparse as sp
 
-from ._activations import ACTIVATIONS
+from ._activations import ACTIVATIONS, KEEPS_SLOPES
 
 
 class Network:
@@ -53,6 +53,7 @@ class Network:
     def __init__(self, layout, activation, embedding=None):
         self.layout = layout
         self.activate, self.backprop = ACTIVATIONS[activation]
+        self.keeps_slopes = activation in KEEPS_SLOPES
         self.embedding = embedding
 
     @property
@@ -90,6 +91,7 @@ class Network:
         last = self.layout.n_layers - 1
         A = X
         activations = work.activations(n_rows)
+        slopes = work.slopes(n_rows)
         for layer, (W, b, Z) in enumerate(zip(work.coefs, work.intercepts, activations,
                                               strict=True)):
             if layer == 0:
@@ -97,7 +99,11 @@ class Network:
             else:
                 np.matmul(A, W, out=Z)
             if layer < last:
-                self.activate(Z, b)  # hidden layers always have intercepts
+                # Hidden layers always have intercepts.
+                if slopes is None:
+                    self.activate(Z, b)
+                else:
+                    self.activate(Z, b, slopes[layer])
                 if dropout is not None:
                     dropout.drop(layer, Z)
             elif b.shape[1]:
@@ -122,6 +128,7 @@ class Network:
             # fast as a reduction; hidden layers get theirs from backprop.
             np.matmul(work.ones[:n_rows], delta, out=grad_b)
         activations, deltas = work.activations(n_rows), work.deltas(n_rows)
+        slopes = work.slopes(n_rows)
         for layer in range(last, -1, -1):
             if layer == 0:
                 self._first_layer_backward(work, X, delta)
@@ -132,7 +139,8 @@ class Network:
             np.matmul(delta, work.coefs[layer].transpose(0, 2, 1), out=previous)
             if dropout is not None:
                 dropout.backprop(layer - 1, A_prev, previous)
-            self.backprop(A_prev, previous, work.grad_intercepts[layer - 1])
+            self.backprop(A_prev if slopes is None else slopes[layer - 1], previous,
+                          work.grad_intercepts[layer - 1])
             delta = previous
 
 
@@ -198,6 +206,7 @@ class Workspace:
         self._activations = [np.empty(self.n_runs * n_rows * width, dtype=params.dtype)
                              for width in self._widths]
         self._shaped = {}
+        self._slopes = None
         embedding = network.embedding
         if embedding is not None:
             self.embedding = embedding.workspace(self.n_runs, n_rows, params.dtype)
@@ -211,6 +220,8 @@ class Workspace:
         self.grad_coefs = coef_views(layout, grad)
         self.grad_intercepts = intercept_views(layout, grad)
         self._deltas = [np.empty_like(buffer) for buffer in self._activations]
+        if network.keeps_slopes:
+            self._slopes = [np.empty_like(buffer) for buffer in self._activations[:-1]]
         self.ones = np.ones(n_rows, dtype=params.dtype)
         if embedding is not None:
             self.grad_embedding = embedding.views(grad[:, layout.embedding_start:])
@@ -246,15 +257,22 @@ class Workspace:
         """The gradient at each layer's output: (K, n_rows, width) arrays."""
         return self._views("deltas", n_rows)
 
+    def slopes(self, n_rows):
+        """Each hidden layer's activation slopes, for an activation that keeps them in
+        training (``Network.keeps_slopes``); None otherwise, and for inference."""
+        if self._slopes is None:
+            return None
+        return self._views("slopes", n_rows)
+
     def _views(self, kind, n_rows):
         # An epoch asks for two batch sizes at most: its views are made once.
         key = (kind, n_rows)
         views = self._shaped.get(key)
         if views is None:
-            buffers = self._activations if kind == "activations" else self._deltas
+            buffers = getattr(self, "_" + kind)  # _activations, _deltas or _slopes
             views = self._shaped[key] = [
                 flat[: self.n_runs * n_rows * width].reshape(self.n_runs, n_rows, width)
-                for flat, width in zip(buffers, self._widths, strict=True)]
+                for flat, width in zip(buffers, self._widths[:len(buffers)], strict=True)]
         return views
 
 

@@ -78,10 +78,11 @@ class _NetworkMixin:
 
 _NETWORK_PARAMETERS = """hidden_layer_sizes : array-like of int, default=(100,)
         Width of each hidden layer.
-    activation : {"identity", "logistic", "tanh", "relu", "leaky_relu", "selu"}, \
+    activation : {"identity", "logistic", "tanh", "relu", "leaky_relu", "selu", "mish"}, \
 default="relu"
         Activation of the hidden layers: ``"leaky_relu"`` has slope 0.01 below zero,
-        ``"selu"`` is Klambauer et al.'s self-normalising unit.
+        ``"selu"`` is Klambauer et al.'s self-normalising unit, ``"mish"`` is
+        ``x tanh(log(1 + e^x))`` (Misra, 2019), smooth, with a small dip below zero.
     dropout : float, default=0.0
         Probability of dropping each hidden unit at each training step (inverted
         dropout: the kept units are scaled by ``1 / (1 - dropout)``, and predictions use

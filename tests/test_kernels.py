@@ -146,6 +146,34 @@ def test_add_scaled(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_mish_and_its_slopes(dtype):
+    rng = _rng()
+    Z = np.concatenate([8 * rng.standard_normal((3, 40)),
+                        np.array([[-800.0, -30.0, -1.19, 0.0, 19.99, 20.0, 35.0, 1e6] * 5])]
+                       ).astype(dtype)
+    b = rng.standard_normal(40).astype(dtype)
+    x = Z.astype(np.float64) + b.astype(np.float64)
+    # Misra (2019) with libm: x tanh(log(1 + e^x)), and its derivative by hand.
+    softplus = np.logaddexp(0.0, x)
+    expected = x * np.tanh(softplus)
+    expected_slope = np.tanh(softplus) + x * (1.0 - np.tanh(softplus) ** 2) / (1.0 + np.exp(-x))
+    slopes = np.empty_like(Z)
+    unkept = Z.copy()
+    kernels.bias_mish(Z, b, slopes)
+    kernels.bias_mish(unkept, b)
+    np.testing.assert_array_equal(unkept, Z)  # the slopes change nothing else
+    np.testing.assert_allclose(Z, expected, rtol=RTOL[dtype], atol=1e-300)
+    np.testing.assert_allclose(slopes, expected_slope, rtol=RTOL[dtype], atol=1e-15)
+
+    delta = rng.standard_normal(Z.shape).astype(dtype)
+    column_sums = np.full(40, np.nan, dtype=dtype)
+    expected_delta = delta * slopes
+    kernels.slope_backprop(slopes, delta, column_sums)
+    np.testing.assert_array_equal(delta, expected_delta)
+    np.testing.assert_allclose(column_sums, expected_delta.sum(axis=0), rtol=RTOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_move_towards(dtype):
     rng = _rng()
     y, x = rng.standard_normal((3, 33)).astype(dtype), rng.standard_normal((3, 33)).astype(dtype)
@@ -364,6 +392,12 @@ def _every_kernel(module):
         module.bias_relu(leaky, b, 0.01)
         module.relu_backprop(leaky, leaky_delta, leaky_sums, 0.01)
         outputs["leaky relu", dtype] = (leaky, leaky_delta, leaky_sums)
+        mish = (4 * rng.standard_normal((3, 77, 13))).astype(dtype)
+        mish_slopes, mish_delta = np.empty_like(mish), delta.copy()
+        mish_sums = np.zeros((3, 13), dtype)
+        module.bias_mish(mish, b, mish_slopes)
+        module.slope_backprop(mish_slopes, mish_delta, mish_sums)
+        outputs["mish", dtype] = (mish, mish_slopes, mish_delta, mish_sums)
         y, x = (rng.standard_normal((3, 99)).astype(dtype) for _ in range(2))
         module.add_scaled(y, x, np.array([0.3, 0.0, 1.7]))
         outputs["add_scaled", dtype] = (y,)

@@ -28,7 +28,7 @@ ARCHITECTURES = {
     "linear": ((N_FEATURES, N_OUTPUTS), True),
     "linear-no-intercept": ((N_FEATURES, N_OUTPUTS), False),
 }
-ACTIVATIONS = ["identity", "logistic", "tanh", "relu", "leaky_relu", "selu"]
+ACTIVATIONS = ["identity", "logistic", "tanh", "relu", "leaky_relu", "selu", "mish"]
 # Activations whose slope jumps at zero: finite differences need pre-activations off it.
 KINKED = {"relu", "leaky_relu", "selu"}
 HUBER_DELTA = np.array([0.5, 1.2])
@@ -69,6 +69,9 @@ def _reference_activation(name, Z):
         # Klambauer et al. (2017), equation 2, with their lambda and alpha.
         scale, alpha = 1.0507009873554805, 1.6732632423543772
         return scale * np.where(Z > 0, Z, alpha * np.vectorize(math.expm1)(Z))
+    if name == "mish":
+        # Misra (2019): x tanh(softplus(x)), with libm's log1p, exp and tanh.
+        return np.vectorize(lambda z: z * math.tanh(math.log1p(math.exp(z))))(Z)
     return np.where(Z > 0, Z, 0.0)
 
 
