@@ -93,8 +93,6 @@ def _selu_backprop(A, delta, grad_b):
     np.sum(delta, axis=1, out=grad_b)
 
 
-# Mish (Misra, 2019): x tanh(softplus(x)), smooth, unbounded above, with a small negative
-# dip; RealMLP's choice for regression.
 ACTIVATIONS = {
     "identity": (_identity, _identity_backprop),
     "logistic": (_logistic, _logistic_backprop),
@@ -102,6 +100,8 @@ ACTIVATIONS = {
     "relu": (bias_relu, relu_backprop),
     "leaky_relu": (_leaky_relu, _leaky_relu_backprop),
     "selu": (_selu, _selu_backprop),
+    # Misra (2019): x tanh(softplus(x)), smooth, with a small dip below zero; RealMLP's
+    # choice for regression.
     "mish": (bias_mish, slope_backprop),
 }
 # Activations whose forward pass keeps its slopes in training for the backward pass.
