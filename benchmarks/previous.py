@@ -33,7 +33,7 @@ if workload == "mlp":
                                n_informative=30, n_classes=10, random_state=0)
     model = skadam.MLPClassifier((256, 128), batch_size=256, random_state=0)
     # The same network on every revision: without the tabular defaults of later ones.
-    same = {"numeric_embedding": None, "early_stopping": False}
+    same = {"numeric_embedding": None, "early_stopping": False, "weight_averaging": 0.0}
     model.set_params(**{k: v for k, v in same.items() if k in model.get_params()})
     classes = np.arange(10)
 else:
