@@ -586,53 +586,6 @@ PyDoc_STRVAR(relu_backprop_doc,
 "or for a stack, A and delta of shape (K, n_rows, width) and column_sums (K, width).\n"
 "With a slope, the leaky ReLU's: delta * slope where A <= 0.");
 
-static PyObject *
-relu_backprop(PyObject *self, PyObject *args)
-{
-    PyObject *a_obj, *d_obj, *s_obj;
-    double slope = 0.0;
-    if (!PyArg_ParseTuple(args, "OOO|d", &a_obj, &d_obj, &s_obj, &slope)) {
-        return NULL;
-    }
-    Blocks arrays[3];
-    int acquired = 0;
-    PyObject *result = NULL;
-    if (get_blocks(a_obj, &arrays[0], 0, 2, "A") < 0) goto done;
-    acquired = 1;
-    if (get_blocks(d_obj, &arrays[1], 1, 2, "delta") < 0) goto done;
-    acquired = 2;
-    if (get_blocks(s_obj, &arrays[2], 1, 1, "column_sums") < 0) goto done;
-    acquired = 3;
-    const Blocks *a = &arrays[0], *d = &arrays[1], *sums = &arrays[2];
-    if (d->view.ndim != a->view.ndim || !matches(a, d, a->rows, a->cols, 0) ||
-        sums->view.ndim + 1 != a->view.ndim || !matches(a, sums, 1, a->cols, 0)) {
-        PyErr_SetString(PyExc_ValueError,
-                        "delta must have A's shape and dtype, column_sums A's runs, width "
-                        "and dtype.");
-        goto done;
-    }
-    if (overlaps(a, d) || overlaps(a, sums) || overlaps(d, sums)) {
-        PyErr_SetString(PyExc_ValueError, "A, delta and column_sums must not share memory.");
-        goto done;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t r = 0; r < a->runs; r++) {
-        if (a->dbl) {
-            relu_backprop_f64((const double *)block(a, r), (double *)block(d, r),
-                              (double *)block(sums, r), a->rows, a->cols, slope);
-        } else {
-            relu_backprop_f32((const float *)block(a, r), (float *)block(d, r),
-                              (float *)block(sums, r), a->rows, a->cols, (float)slope);
-        }
-    }
-    Py_END_ALLOW_THREADS
-    result = Py_None;
-    Py_INCREF(result);
-done:
-    release(arrays, acquired);
-    return result;
-}
-
 /* ----------------------------------------------------------------- cross-entropies */
 
 /* exp and log without branches, so that the compiler vectorises the loops calling them;
@@ -1045,17 +998,23 @@ PyDoc_STRVAR(slope_backprop_doc,
 "for a stack, slopes and delta of shape (K, n_rows, width) and column_sums (K, width).\n"
 "The backward pass of an activation whose slopes its forward pass kept.");
 
+/* The backward pass of an activation, for relu_backprop (documented with the ReLU) and
+   slope_backprop: delta times the activation's derivative, read from its output A (the
+   ReLU's, with a slope below zero) or from the slopes its forward pass kept, and
+   column_sums its column sums. */
 static PyObject *
-slope_backprop(PyObject *self, PyObject *args)
+backprop_runs(PyObject *args, const char *first, int kept_slopes)
 {
     PyObject *a_obj, *d_obj, *s_obj;
-    if (!PyArg_ParseTuple(args, "OOO", &a_obj, &d_obj, &s_obj)) {
+    double slope = 0.0;
+    if (!PyArg_ParseTuple(args, kept_slopes ? "OOO" : "OOO|d", &a_obj, &d_obj, &s_obj,
+                          &slope)) {
         return NULL;
     }
     Blocks arrays[3];
     int acquired = 0;
     PyObject *result = NULL;
-    if (get_blocks(a_obj, &arrays[0], 0, 2, "slopes") < 0) goto done;
+    if (get_blocks(a_obj, &arrays[0], 0, 2, first) < 0) goto done;
     acquired = 1;
     if (get_blocks(d_obj, &arrays[1], 1, 2, "delta") < 0) goto done;
     acquired = 2;
@@ -1064,24 +1023,34 @@ slope_backprop(PyObject *self, PyObject *args)
     const Blocks *a = &arrays[0], *d = &arrays[1], *sums = &arrays[2];
     if (d->view.ndim != a->view.ndim || !matches(a, d, a->rows, a->cols, 0) ||
         sums->view.ndim + 1 != a->view.ndim || !matches(a, sums, 1, a->cols, 0)) {
-        PyErr_SetString(PyExc_ValueError,
-                        "delta must have the slopes' shape and dtype, column_sums their "
-                        "runs, width and dtype.");
+        PyErr_Format(PyExc_ValueError,
+                     "delta must have the shape and dtype of %s, column_sums its runs, "
+                     "width and dtype.", first);
         goto done;
     }
     if (overlaps(a, d) || overlaps(a, sums) || overlaps(d, sums)) {
-        PyErr_SetString(PyExc_ValueError,
-                        "slopes, delta and column_sums must not share memory.");
+        PyErr_Format(PyExc_ValueError, "%s, delta and column_sums must not share memory.",
+                     first);
         goto done;
     }
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t r = 0; r < a->runs; r++) {
         if (a->dbl) {
-            slope_backprop_f64((const double *)block(a, r), (double *)block(d, r),
-                               (double *)block(sums, r), a->rows, a->cols);
+            const double *ar = (const double *)block(a, r);
+            double *dr = (double *)block(d, r), *sr = (double *)block(sums, r);
+            if (kept_slopes) {
+                slope_backprop_f64(ar, dr, sr, a->rows, a->cols);
+            } else {
+                relu_backprop_f64(ar, dr, sr, a->rows, a->cols, slope);
+            }
         } else {
-            slope_backprop_f32((const float *)block(a, r), (float *)block(d, r),
-                               (float *)block(sums, r), a->rows, a->cols);
+            const float *ar = (const float *)block(a, r);
+            float *dr = (float *)block(d, r), *sr = (float *)block(sums, r);
+            if (kept_slopes) {
+                slope_backprop_f32(ar, dr, sr, a->rows, a->cols);
+            } else {
+                relu_backprop_f32(ar, dr, sr, a->rows, a->cols, (float)slope);
+            }
         }
     }
     Py_END_ALLOW_THREADS
@@ -1090,6 +1059,18 @@ slope_backprop(PyObject *self, PyObject *args)
 done:
     release(arrays, acquired);
     return result;
+}
+
+static PyObject *
+relu_backprop(PyObject *self, PyObject *args)
+{
+    return backprop_runs(args, "A", 0);
+}
+
+static PyObject *
+slope_backprop(PyObject *self, PyObject *args)
+{
+    return backprop_runs(args, "slopes", 1);
 }
 
 /* ------------------------------------------------------------- periodic embeddings */
