@@ -5,7 +5,7 @@ Usage: python benchmarks/parts.py
 A fit that trains several networks (an ensemble, the grid points of a batched search)
 can cut them into one part per core, each part on its own thread. That pays only when
 a part's step has enough work to cover the GIL's hand-offs between the threads: the
-loop splits a stack only where each part gets ``skadam._loop.MIN_WORK_PER_PART``
+loop splits a stack only where each part gets ``skadam._threads.MIN_WORK_PER_PART``
 multiply-adds a step. For each shape below this prints the time of the same fit
 on one part and on one part per core (the best of three, the two layouts in turn),
 how many parts the rule chooses, and whether it chose the faster layout. The two
@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.datasets import load_breast_cancer
 from sklearn.preprocessing import StandardScaler
 
-from skadam import LogisticRegression, MLPClassifier, MLPRegressor, _loop
+from skadam import LogisticRegression, MLPClassifier, MLPRegressor, _loop, _threads
 from skadam._threads import N_THREADS
 from skadam.model_selection import BatchedGridSearchCV
 
@@ -58,25 +58,25 @@ def _times(function, repeats=3):
     """The best time of ``function`` on one part and on one part per core, the two
     taken in turn so that a slow spell of the machine hits both alike, and the number
     of parts the rule gives the stack of its fit."""
-    saved, split = _loop.MIN_WORK_PER_PART, _loop._split
-    stacks = []  # (rows, work per row) of each stack the fit trains
+    saved, split = _threads.MIN_WORK_PER_PART, _threads.split_rows
+    stacks = []  # (rows, work per row, work of a step's products) of each stack trained
 
-    def spy(rows, work_per_row):
-        stacks.append((len(rows), work_per_row))
-        return split(rows, work_per_row)
+    def spy(rows, work_per_row, blas_work):
+        stacks.append((len(rows), work_per_row, blas_work))
+        return split(rows, work_per_row, blas_work)
 
     best = {np.inf: np.inf, 1: np.inf}
-    _loop._split = spy
+    _loop.split_rows = spy
     try:
         for _ in range(repeats):
             for threshold in best:
-                _loop.MIN_WORK_PER_PART = threshold
+                _threads.MIN_WORK_PER_PART = threshold
                 start = time.perf_counter()
                 function()
                 best[threshold] = min(best[threshold], time.perf_counter() - start)
     finally:
-        _loop.MIN_WORK_PER_PART, _loop._split = saved, split
-    parts = max(len(split(list(range(rows)), work)) for rows, work in stacks)
+        _threads.MIN_WORK_PER_PART, _loop.split_rows = saved, split
+    parts = max(len(split(list(range(rows)), work, blas)) for rows, work, blas in stacks)
     return best[np.inf], best[1], parts
 
 
@@ -85,7 +85,7 @@ def main():
     if N_THREADS == 1:
         print("One usable core: every stack trains on one part; nothing to compare.")
         return
-    print(f"{N_THREADS} cores; MIN_WORK_PER_PART = {_loop.MIN_WORK_PER_PART:,}")
+    print(f"{N_THREADS} cores; MIN_WORK_PER_PART = {_threads.MIN_WORK_PER_PART:,}")
     print(f"{'fit':<62} {'1 part s':>9} {'per core s':>10} {'rule':>5}  faster chosen")
     agree = 0
     cases = list(_cases())

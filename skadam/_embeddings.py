@@ -174,8 +174,8 @@ class _Work:
     def __init__(self, embedding, n_runs, n_rows, dtype):
         m = embedding.n_embedded
         self.n_runs, self.m = n_runs, m
-        # Shaped (m * n_rows, F) per run for the cosines and sines, (n_rows, m * D) for
-        # the features.
+        # Shaped (m * F, n_rows) per run for the cosines and sines, a frequency's rows
+        # side by side, (n_rows, m * D) for the features.
         self._widths = embedding.buffer_widths
         self._flat = {name: np.empty(n_runs * n_rows * width, dtype=dtype)
                       for name, width in self._widths.items()}
@@ -192,7 +192,7 @@ class _Work:
             if name == "features":
                 shape = (self.n_runs, n_rows, self._widths[name])
             else:
-                shape = (self.n_runs, self.m * n_rows, N_FREQUENCIES)
+                shape = (self.n_runs, self.m * N_FREQUENCIES, n_rows)
             view = self._views[key] = self._flat[name][:math.prod(shape)].reshape(shape)
         return view
 

@@ -21,18 +21,16 @@ loop.
 import copy
 import math
 import time
-from contextlib import contextmanager, nullcontext
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_limits
 
 from ._data import shuffled_blocks
 from ._interrupt import NoGuard, TrainingInterrupted
 from ._kernels import add_scaled, all_finite, move_towards
 from ._model import Dropout
-from ._threads import N_THREADS, cores_taken, thread_pool
+from ._threads import split_rows, thread_pool, training_threads
 from ._warnings import warn
 from .optim._stacked import StackedStates, step_rows
 
@@ -245,22 +243,23 @@ def train(runs, fit, n_epochs, *, incremental, interrupt=NO_GUARD):
     raise. ``interrupt`` (an :class:`~skadam._interrupt.InterruptGuard`) is checked
     before every minibatch; Ctrl-C leaves every row at its last completed step.
 
-    Threads: a stack of one row leaves BLAS its own threading, as any fit. A stack of
-    several rows makes its products with single-threaded BLAS: each row makes the
-    products it makes alone (small ones, for which BLAS threads gain nothing). It is cut
-    into one part per core, each trained on its own thread, where its steps have the
-    work to pay for the threads (``MIN_WORK_PER_PART``), so that the cores work on
-    different rows instead of contending for each product; otherwise it trains on the
-    calling thread.
+    Threads (``skadam._threads``): where one network's products are large enough for
+    BLAS's threads to pay, the rows train one after another on the calling thread, each
+    product on BLAS's threads; otherwise every product runs single-threaded BLAS, and
+    the stack is cut into one part per core, each trained on its own thread, where its
+    steps have the work to pay for the threads (``MIN_WORK_PER_PART``), so that the
+    cores work on different rows instead of waiting on each other inside each product.
+    A network makes the same calls whatever stack it is in.
     """
     for run in runs:
         run.history.begin_call(validating=fit.validation is not None, incremental=incremental)
     seats = [(run, member) for run in runs for member in range(run.n_members)]
+    blas_work = fit.batch_size * fit.network.blas_work_per_row
     parts = [_Part(group, fit) for group in
-             _split(seats, fit.batch_size * fit.network.work_per_row)]
+             split_rows(seats, fit.batch_size * fit.network.work_per_row, blas_work)]
     live = list(runs)
     call_started = time.perf_counter()
-    with _threads_for(parts, seats):
+    with training_threads(len(parts), blas_work):
         for epoch in range(1, n_epochs + 1):
             started = time.perf_counter()
             for run in live:
@@ -290,44 +289,11 @@ def train(runs, fit, n_epochs, *, incremental, interrupt=NO_GUARD):
             if not incremental:
                 for run in live:
                     warn_max_iter(run.estimator, n_epochs, validating=fit.validation is not None)
-    _end_runs(parts, live, fit, check=True)
+        _end_runs(parts, live, fit, check=True)
     for run in runs:
         if not incremental and fit.validation is not None and run.estimator.early_stopping:
             if run.history.best_params is not None:
                 np.copyto(run.params, run.history.best_params)
-
-
-def _threads_for(parts, seats):
-    """The threading of a stack's products: BLAS's own threads for a stack of one row,
-    single-threaded BLAS for more, and the cores marked taken when several parts share
-    them."""
-    if len(seats) == 1:
-        return nullcontext()
-    return _single_threaded_blas(cores_shared=len(parts) > 1)
-
-
-@contextmanager
-def _single_threaded_blas(*, cores_shared):
-    # A stack's products are small: BLAS's threads would only spin on the other cores.
-    with threadpool_limits(1, user_api="blas"), cores_taken() if cores_shared else nullcontext():
-        yield
-
-
-# The work a part's step must have for a thread of its own to pay: below about half a
-# million multiply-adds a step, handing the GIL back and forth between the threads, some
-# twenty times a step, costs more than the second core brings (two members of a
-# 20-100-1 network: 0.31 s on one thread, 0.36 s on two; four members: 0.57 s against
-# 0.45 s; ``python benchmarks/parts.py`` measures it on any machine).
-MIN_WORK_PER_PART = 500_000
-
-
-def _split(rows, work_per_row):
-    """Consecutive groups of rows, one per thread: as many as the cores, but no more
-    than give each part ``MIN_WORK_PER_PART`` of work a step (``work_per_row`` each)."""
-    worth = int(len(rows) * work_per_row // MIN_WORK_PER_PART)
-    n_parts = max(1, min(N_THREADS, len(rows), worth))
-    bounds = np.linspace(0, len(rows), n_parts + 1).round().astype(int)
-    return [rows[start:stop] for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def _run_epoch(parts, live, fit, interrupt):

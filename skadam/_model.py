@@ -57,10 +57,15 @@ class Network:
         self.embedding = embedding
 
     @property
+    def blas_work_per_row(self):
+        """The multiply-adds of a forward pass's matrix products for one row and run."""
+        return sum(fan_in * fan_out for fan_in, fan_out in self.layout.weight_shapes)
+
+    @property
     def work_per_row(self):
         """A pass's work for one row and run: the multiply-adds of its products, the
         embedding counted in the same units; a gauge of the time, not a count of flops."""
-        work = sum(fan_in * fan_out for fan_in, fan_out in self.layout.weight_shapes)
+        work = self.blas_work_per_row
         return work + (0 if self.embedding is None else self.embedding.work_per_row)
 
     def workspace(self, params, grad, n_rows):

@@ -1,15 +1,26 @@
-"""The one pool of worker threads that skadam hands NumPy work to.
+"""skadam's threads: the one pool of worker threads, and who gets the cores in a fit.
 
 NumPy releases the GIL inside its element-wise loops, products and gathers, so work
 handed to a worker thread runs on another core while the calling thread goes on. Used
 for the parts of a stack of runs, the chunks of large optimizer steps, and gathering
 the next shuffled block of training data while the current one is trained on.
+
+The cores of a fit go to one of two uses, decided by the work of one network's step
+(:func:`split_rows`, :func:`training_threads`): BLAS's own threads inside each product
+where the products are large enough to pay for them (``MIN_WORK_FOR_BLAS_THREADS``),
+otherwise single-threaded BLAS, with the rows of a stack cut into one part per core
+where each part has the work for a thread (``MIN_WORK_PER_PART``). The decision reads
+one network's work only, never the number of networks in the stack, so a network
+makes the same calls alone as in any stack, with the same bits.
 """
 
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+
+import numpy as np
+from threadpoolctl import ThreadpoolController
 
 
 def _usable_cores():
@@ -69,3 +80,88 @@ def cores_taken():
 def steps_may_split():
     """Whether an optimizer step may hand parts of its buffer to worker threads."""
     return N_THREADS > 1 and _busy == 0
+
+
+# The work of one network's step (multiply-adds of its forward products, the batch's
+# rows times Network.blas_work_per_row) from which BLAS's threads pay. Below it, the
+# products of a minibatch are too small: on a quiet 2-core machine two threads gain
+# nothing up to a few million multiply-adds a step, and while another process holds a
+# core they make every product wait for it (a 100-unit network on 100 columns: 0.041 s
+# an epoch on one thread, 0.073 s on two with one core busy). From about ten million
+# on, two threads are 1.5x faster on a quiet machine (``python benchmarks/threads.py``
+# measures both sides on any machine).
+MIN_WORK_FOR_BLAS_THREADS = 8_000_000
+
+# The work a part's step must have for a thread of its own to pay: below about half a
+# million multiply-adds a step, handing the GIL back and forth between the threads, some
+# twenty times a step, costs more than the second core brings (two members of a
+# 20-100-1 network: 0.31 s on one thread, 0.36 s on two; four members: 0.57 s against
+# 0.45 s; ``python benchmarks/parts.py`` measures it on any machine).
+MIN_WORK_PER_PART = 500_000
+
+
+def blas_threads_pay(blas_work):
+    """Whether one network's step, of ``blas_work`` multiply-adds in its products, makes
+    them with BLAS's own threads.
+
+    Examples
+    --------
+    >>> from skadam._threads import blas_threads_pay
+    >>> blas_threads_pay(128 * (20 * 100 + 100 * 2))  # a default MLP on 20 columns
+    False
+    """
+    return N_THREADS > 1 and blas_work >= MIN_WORK_FOR_BLAS_THREADS
+
+
+def split_rows(rows, work_per_row, blas_work):
+    """Consecutive groups of the rows of a stack, one per thread that trains them.
+
+    One group where a network's products take BLAS's threads (``blas_work``, its step's
+    multiply-adds in products, from ``MIN_WORK_FOR_BLAS_THREADS`` on); otherwise as
+    many as the cores, but no more than give each part ``MIN_WORK_PER_PART`` of work a
+    step (``work_per_row`` each, all of a network's step counted).
+
+    Examples
+    --------
+    >>> from skadam._threads import split_rows
+    >>> split_rows(["a", "b"], work_per_row=1000, blas_work=1000)
+    [['a', 'b']]
+    """
+    worth = int(len(rows) * work_per_row // MIN_WORK_PER_PART)
+    n_parts = 1 if blas_threads_pay(blas_work) else max(1, min(N_THREADS, len(rows), worth))
+    bounds = np.linspace(0, len(rows), n_parts + 1).round().astype(int)
+    return [rows[start:stop] for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+_controller = None
+
+
+def training_threads(n_parts, blas_work):
+    """The context a fit trains in: BLAS's own threads where a network's products pay
+    for them (``blas_threads_pay``), single-threaded BLAS otherwise, and the cores
+    marked taken when several parts share them.
+
+    Examples
+    --------
+    >>> from threadpoolctl import threadpool_info
+    >>> from skadam._threads import training_threads
+    >>> with training_threads(1, blas_work=1000):
+    ...     {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+    {1}
+    """
+    if n_parts == 1 and blas_threads_pay(blas_work):
+        return nullcontext()
+    return _single_threaded_blas(cores_shared=n_parts > 1)
+
+
+@contextmanager
+def _single_threaded_blas(*, cores_shared):
+    global _controller
+    if _controller is None:
+        # Made once: finding the loaded BLAS libraries costs about half a millisecond,
+        # a limit through the controller a few microseconds, which matters for a stream
+        # of short partial_fit calls.
+        _controller = ThreadpoolController()
+    with _controller.limit(limits=1, user_api="blas"), (
+            cores_taken() if cores_shared else nullcontext()):
+        yield

@@ -5,7 +5,7 @@ from sklearn.datasets import load_digits, make_classification, make_regression
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from skadam import _loop
+from skadam import _threads
 
 
 @pytest.fixture(scope="session")
@@ -42,5 +42,5 @@ def stack_layout(request, monkeypatch):
     copies, hand-backs and drops, on machines with more than one core.
     """
     if request.param == "one part per core":
-        monkeypatch.setattr(_loop, "MIN_WORK_PER_PART", 1)
+        monkeypatch.setattr(_threads, "MIN_WORK_PER_PART", 1)
     return request.param

@@ -16,7 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV
 
-from skadam import MLPClassifier, MLPRegressor, _loop
+from skadam import MLPClassifier, MLPRegressor, _threads
 from skadam.model_selection import BatchedGridSearchCV
 from skadam.optim import Adam
 
@@ -198,21 +198,13 @@ def test_batched_search_over_ensembles_equals_grid_search(binary):
 
 
 def test_the_parts_of_a_stack_change_no_network(digits, monkeypatch):
-    """One thread or one part per core: the same networks, bit for bit, and the rule
-    gives a stack a part per core only where each part has the work to pay for it."""
+    """One thread or one part per core: the same networks, bit for bit."""
     X, y, _, _ = digits
     model = MLPClassifier(hidden_layer_sizes=(12,), ensemble_size=4, max_iter=3,
                           dropout=0.1, random_state=0)
     fits = []
     for threshold in (np.inf, 1):
-        monkeypatch.setattr(_loop, "MIN_WORK_PER_PART", threshold)
+        monkeypatch.setattr(_threads, "MIN_WORK_PER_PART", threshold)
         fits.append(clone(model).fit(X, y))
     np.testing.assert_array_equal(fits[0]._params, fits[1]._params)
     assert fits[0].loss_curve_ == fits[1].loss_curve_
-    monkeypatch.setattr(_loop, "MIN_WORK_PER_PART", 1000)
-    rows = list(range(4))
-    assert len(_loop._split(rows, work_per_row=499)) == 1  # 4 x 499 < 2 x 1000
-    assert len(_loop._split(rows, work_per_row=500)) == min(2, _loop.N_THREADS)
-    parts = _loop._split(rows, work_per_row=10**6)
-    assert len(parts) == min(4, _loop.N_THREADS)
-    assert [row for part in parts for row in part] == rows

@@ -406,7 +406,7 @@ def _every_kernel(module):
         outputs["move_towards", dtype] = (average,)
         outputs["all_finite", dtype] = (np.array(module.all_finite(np.append(y, np.inf))),)
         U, w, b, V, c = _embedding_arrays(dtype, K=2, m=3, n=41)
-        cosines, sines = np.empty((2, 3 * 41, 16), dtype), np.empty((2, 3 * 41, 16), dtype)
+        cosines, sines = np.empty((2, 3 * 16, 41), dtype), np.empty((2, 3 * 16, 41), dtype)
         features = np.empty((2, 41, 9), dtype)
         module.embed_forward(U, w, b, V, c, 0.1, cosines, sines, features)
         grads = [np.empty_like(x) for x in (w, b, V, c)]
@@ -433,6 +433,10 @@ def test_leaky_relu_and_its_backprop(dtype):
 
 
 
+# pi to the precision of numpy's long double (np.pi is only a double).
+PI = np.longdouble("3.14159265358979323846264338327950288")
+
+
 def _embedding_arrays(dtype, K=2, m=4, n=57, F=16, D=3, frequency=20.0):
     rng = _rng()
     U = (3 * rng.standard_normal((m, n))).astype(dtype)
@@ -447,17 +451,25 @@ def _embedding_arrays(dtype, K=2, m=4, n=57, F=16, D=3, frequency=20.0):
 def test_embedding_kernels_match_the_equations(dtype):
     K, m, n, F, D, scale = 2, 4, 57, 16, 3, 0.1
     U, w, b, V, c = _embedding_arrays(dtype, K, m, n, F, D)
-    cosines, sines = np.empty((K, m * n, F), dtype), np.empty((K, m * n, F), dtype)
+    cosines, sines = np.empty((K, m * F, n), dtype), np.empty((K, m * F, n), dtype)
     features = np.empty((K, n, m * D), dtype)
     kernels.embed_forward(U, w, b, V, c, scale, cosines, sines, features)
-    # In double precision from the float parameters: phases of every quadrant, and far.
+    # In extended precision from the float parameters: phases of every quadrant, and far.
+    # A phase rounded to double is off by up to an ulp of its size, so the tolerance
+    # grows with it.
+    exact = [scale * x.astype(np.longdouble) for x in (w, b)]
+    phases = (2 * PI * exact[0][:, :, None, :] * U.astype(np.longdouble)[None, :, :, None]
+              + exact[1][:, :, None, :])
+    tolerance = 4 * np.finfo(dtype).eps + 4 * np.finfo(np.float64).eps * np.abs(phases)
+    by_frequency = (0, 1, 3, 2)  # (K, m, n, F) to the kernel's (K, m, F, n)
+    for got, want in ((cosines, np.cos(phases)), (sines, np.sin(phases))):
+        error = np.abs(got.reshape(K, m, F, n) - want.transpose(by_frequency))
+        assert (error <= tolerance.transpose(by_frequency)).all(), error.max()
+    # The features and the gradients from the cosines and sines the kernel kept.
+    kept_cos, kept_sin = (x.astype(float).reshape(K, m, F, n).transpose(by_frequency)
+                          for x in (cosines, sines))
     w64, b64, V64, c64 = (scale * x.astype(float) for x in (w, b, V, c))
-    phases = (2 * np.pi * w64[:, :, None, :] * U.astype(float)[None, :, :, None]
-              + b64[:, :, None, :])
-    tolerance = 4 * np.finfo(dtype).eps
-    np.testing.assert_allclose(cosines, np.cos(phases).reshape(K, m * n, F), atol=tolerance)
-    np.testing.assert_allclose(sines, np.sin(phases).reshape(K, m * n, F), atol=tolerance)
-    expected = np.einsum("kjif,kjfd->kijd", np.cos(phases), V64.reshape(K, m, F, D))
+    expected = np.einsum("kjif,kjfd->kijd", kept_cos, V64.reshape(K, m, F, D))
     expected += c64[:, None, :, :]
     np.testing.assert_allclose(features, expected.reshape(K, n, m * D), rtol=0,
                                atol=64 * np.finfo(dtype).eps)
@@ -467,11 +479,11 @@ def test_embedding_kernels_match_the_equations(dtype):
     kernels.embed_backward(U, V, scale, cosines, sines, delta, *grads)
     g = delta.astype(float).reshape(K, n, m, D)
     d_cos = np.einsum("kijd,kjfd->kjif", g, V64.reshape(K, m, F, D))
-    d_phase = -np.sin(phases) * d_cos
+    d_phase = -kept_sin * d_cos
     expected = [
         scale * 2 * np.pi * np.einsum("kjif,ji->kjf", d_phase, U.astype(float)),
         scale * d_phase.sum(axis=2),
-        scale * np.einsum("kjif,kijd->kjfd", np.cos(phases), g).reshape(K, m, F * D),
+        scale * np.einsum("kjif,kijd->kjfd", kept_cos, g).reshape(K, m, F * D),
         scale * g.sum(axis=1),
     ]
     for got, want in zip(grads, expected, strict=True):
@@ -480,18 +492,21 @@ def test_embedding_kernels_match_the_equations(dtype):
 
 
 def test_embedding_sincos_on_quadrant_edges_huge_phases_and_nan():
-    x = np.array([[0.0, np.pi / 4, -np.pi / 4, 3 * np.pi / 4, np.pi, -np.pi, 2.5, -2.5, 1e6,
-                   -7e5, 4e9, np.nan]])
+    # In turns: the kernel reduces the phase to the nearest quarter turn exactly.
+    t = np.array([[0.0, 1 / 8, -1 / 8, 3 / 8, 1 / 2, -1 / 2, 0.4, -0.4, 1e6, -7e5 + 0.25,
+                   1e6 + 0.3, 4e12, np.nan]])
     ones, zeros = np.ones((1, 1, 1)), np.zeros((1, 1, 1))
-    cosines, sines = np.empty((1, x.size, 1)), np.empty((1, x.size, 1))
-    # w = 1 / (2 pi) with scale 1: the phases are the values themselves.
-    kernels.embed_forward(x, ones / (2 * np.pi), zeros, ones, zeros, 1.0, cosines, sines,
-                          np.empty((1, x.size, 1)))
+    cosines, sines = np.empty((1, 1, t.size)), np.empty((1, 1, t.size))
+    # w = 1 with scale 1: the phases are 2 pi times the values.
+    kernels.embed_forward(t, ones, zeros, ones, zeros, 1.0, cosines, sines,
+                          np.empty((1, t.size, 1)))
+    turns = t.astype(np.longdouble).ravel()[:11]
+    phases = 2 * PI * (turns - np.round(turns))  # exact: a whole turn changes nothing
     with np.errstate(invalid="ignore"):
-        np.testing.assert_allclose(cosines.ravel()[:10], np.cos(x.ravel()[:10]), atol=1e-15)
-        np.testing.assert_allclose(sines.ravel()[:10], np.sin(x.ravel()[:10]), atol=1e-15)
-    assert np.abs(cosines.ravel()[10]) <= 1 and np.abs(sines.ravel()[10]) <= 1
-    assert np.isnan(cosines.ravel()[11]) and np.isnan(sines.ravel()[11])
+        np.testing.assert_allclose(cosines.ravel()[:11], np.cos(phases), rtol=0, atol=1e-15)
+        np.testing.assert_allclose(sines.ravel()[:11], np.sin(phases), rtol=0, atol=1e-15)
+    assert np.abs(cosines.ravel()[11]) <= 1 and np.abs(sines.ravel()[11]) <= 1
+    assert np.isnan(cosines.ravel()[12]) and np.isnan(sines.ravel()[12])
 
 
 def test_embedding_kernels_take_interleaved_parameters_and_refuse_overlaps():
@@ -502,7 +517,7 @@ def test_embedding_kernels_take_interleaved_parameters_and_refuse_overlaps():
     buffer = _rng().standard_normal((K, sum(sizes)))
     parts = np.split(buffer, np.cumsum(sizes)[:-1], axis=1)
     w, b, V, c = (part.reshape(K, m, -1) for part in parts)
-    cosines, sines = np.empty((K, m * n, F)), np.empty((K, m * n, F))
+    cosines, sines = np.empty((K, m * F, n)), np.empty((K, m * F, n))
     kernels.embed_forward(U, w, b, V, c, 0.1, cosines, sines, np.empty((K, n, m * D)))
     with pytest.raises(ValueError, match="must not share memory"):
         kernels.embed_forward(U, w, b, V, c, 0.1, cosines, cosines, np.empty((K, n, m * D)))
@@ -515,5 +530,5 @@ def test_embedding_kernels_take_interleaved_parameters_and_refuse_overlaps():
                                grads[0], grads[0], grads[2], grads[3])
     with pytest.raises(ValueError, match="F <= 64"):
         kernels.embed_forward(U, np.ones((K, m, 65)), np.ones((K, m, 65)),
-                              np.ones((K, m, 65 * D)), c, 0.1, np.empty((K, m * n, 65)),
-                              np.empty((K, m * n, 65)), np.empty((K, n, m * D)))
+                              np.ones((K, m, 65 * D)), c, 0.1, np.empty((K, m * 65, n)),
+                              np.empty((K, m * 65, n)), np.empty((K, n, m * D)))

@@ -1,0 +1,72 @@
+"""Who gets the cores in a fit: BLAS's threads, single-threaded BLAS, parts of a stack."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from skadam import MLPClassifier, _model, _threads
+
+
+def _blas_threads():
+    return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+
+@pytest.fixture
+def threads_seen(monkeypatch):
+    """The BLAS thread counts in force during each forward pass of a fit."""
+    seen = []
+    forward = _model.Network.forward
+
+    def spy(self, work, X, dropout=None):
+        seen.append(frozenset(_blas_threads()))
+        return forward(self, work, X, dropout)
+
+    monkeypatch.setattr(_model.Network, "forward", spy)
+    return seen
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.skipif(_threads.N_THREADS == 1, reason="one usable core: nothing to share")
+def test_a_fit_of_small_products_runs_single_threaded_blas(binary, threads_seen):
+    """The user's BLAS threads (here two) are set aside for the fit's small products,
+    validation included, and given back after it."""
+    X, y = binary
+    with threadpool_limits(2, user_api="blas"):
+        MLPClassifier(max_iter=3, random_state=0).fit(X, y)
+        assert _blas_threads() == {2}
+    assert threads_seen and set(threads_seen) == {frozenset({1})}
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.skipif(_threads.N_THREADS == 1, reason="one usable core: nothing to share")
+def test_large_products_keep_blas_threads_and_their_stack_one_thread(binary, threads_seen,
+                                                                      monkeypatch):
+    """From MIN_WORK_FOR_BLAS_THREADS on, the products run on the user's BLAS threads,
+    and an ensemble's members train one after another on them, not in parts: each
+    member makes the calls it would make alone, so the first one is the fit alone."""
+    X, y = binary
+    monkeypatch.setattr(_threads, "MIN_WORK_FOR_BLAS_THREADS", 1)
+    monkeypatch.setattr(_threads, "MIN_WORK_PER_PART", 1)
+    model = MLPClassifier(hidden_layer_sizes=(16,), max_iter=3, random_state=0)
+    with threadpool_limits(2, user_api="blas"):
+        alone = clone(model).fit(X, y)
+        ensemble = clone(model).set_params(ensemble_size=2).fit(X, y)
+    assert set(threads_seen) == {frozenset({2})}
+    np.testing.assert_array_equal(ensemble._params[0], alone._params[0])
+
+
+def test_the_rule_reads_one_networks_work():
+    """Parts only where each has MIN_WORK_PER_PART a step, at most one per core, and
+    none where BLAS's threads take the cores."""
+    rows = list(range(4))
+    small = dict(blas_work=_threads.MIN_WORK_FOR_BLAS_THREADS - 1)
+    per_part = _threads.MIN_WORK_PER_PART
+    assert len(_threads.split_rows(rows, work_per_row=per_part // 2 - 1, **small)) == 1
+    assert len(_threads.split_rows(rows, work_per_row=per_part // 2, **small)) == min(
+        2, _threads.N_THREADS)
+    parts = _threads.split_rows(rows, work_per_row=10**9, **small)
+    assert len(parts) == min(4, _threads.N_THREADS)
+    assert [row for part in parts for row in part] == rows
+    large = dict(blas_work=_threads.MIN_WORK_FOR_BLAS_THREADS)
+    assert _threads.split_rows(rows, work_per_row=10**9, **large) == [rows]
