@@ -22,6 +22,8 @@ from contextlib import contextmanager, nullcontext
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from ._kernels import flush_subnormals
+
 
 def _usable_cores():
     # The cores this process may run on: a taskset or a container's CPU set leaves fewer
@@ -38,8 +40,30 @@ _busy = 0  # stacks training on every core: no step may split itself between thr
 _lock = threading.Lock()
 
 
+class _Pool:
+    """A thread pool whose tasks run with their submitter's treatment of subnormal
+    numbers (:func:`subnormals_flushed`), so that a step's part on a worker computes
+    what it would on the calling thread."""
+
+    def __init__(self, n_workers):
+        self._executor = ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="skadam")
+
+    def submit(self, function, *args):
+        return self._executor.submit(_in_mode, flush_subnormals(), function, *args)
+
+
+def _in_mode(flushed, function, *args):
+    previous = flush_subnormals(flushed)
+    try:
+        return function(*args)
+    finally:
+        flush_subnormals(previous)
+
+
 def thread_pool():
-    """The shared executor with ``N_THREADS - 1`` workers (None on a single core).
+    """The shared pool with ``N_THREADS - 1`` workers (None on a single core).
+
+    Its ``submit(function, *args)`` returns a :class:`concurrent.futures.Future`.
 
     Examples
     --------
@@ -49,8 +73,36 @@ def thread_pool():
     """
     global _pool
     if _pool is None and N_THREADS > 1:
-        _pool = ThreadPoolExecutor(max_workers=N_THREADS - 1, thread_name_prefix="skadam")
+        _pool = _Pool(N_THREADS - 1)
     return _pool
+
+
+@contextmanager
+def subnormals_flushed():
+    """While in this context, the calling thread treats subnormal numbers as zero.
+
+    Training runs in it. Weights that only the L2 penalty moves, and optimizer moments
+    of gradients that stay zero, decay geometrically until they are subnormal (below
+    about 2.2e-308 in float64), and every product that reads one takes a microcode
+    assist of about a hundred cycles: a 200-epoch fit on 41,000 rows slowed from 57 to
+    260 ms an epoch. Flushed, such numbers are zero, on every x86-64 instruction set
+    alike; numbers that are not subnormal compute as before, bit for bit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skadam._threads import subnormals_flushed
+    >>> tiny = np.array([1e-310])
+    >>> with subnormals_flushed():
+    ...     flushed = tiny * 1.0
+    >>> bool((tiny * 1.0)[0] > 0), bool(flushed[0] == 0)
+    (True, True)
+    """
+    previous = flush_subnormals(True)
+    try:
+        yield
+    finally:
+        flush_subnormals(previous)
 
 
 @contextmanager
@@ -138,8 +190,9 @@ _controller = None
 
 def training_threads(n_parts, blas_work):
     """The context a fit trains in: BLAS's own threads where a network's products pay
-    for them (``blas_threads_pay``), single-threaded BLAS otherwise, and the cores
-    marked taken when several parts share them.
+    for them (``blas_threads_pay``), single-threaded BLAS otherwise, the cores marked
+    taken when several parts share them, and subnormal numbers flushed to zero
+    (:func:`subnormals_flushed`).
 
     Examples
     --------
@@ -150,7 +203,7 @@ def training_threads(n_parts, blas_work):
     {1}
     """
     if n_parts == 1 and blas_threads_pay(blas_work):
-        return nullcontext()
+        return subnormals_flushed()
     return _single_threaded_blas(cores_shared=n_parts > 1)
 
 
@@ -163,5 +216,5 @@ def _single_threaded_blas(*, cores_shared):
         # of short partial_fit calls.
         _controller = ThreadpoolController()
     with _controller.limit(limits=1, user_api="blas"), (
-            cores_taken() if cores_shared else nullcontext()):
+            cores_taken() if cores_shared else nullcontext()), subnormals_flushed():
         yield

@@ -1,11 +1,14 @@
 """Who gets the cores in a fit: BLAS's threads, single-threaded BLAS, parts of a stack."""
 
+from contextlib import nullcontext
+
 import numpy as np
 import pytest
 from sklearn.base import clone
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from skadam import MLPClassifier, _model, _threads
+from skadam import MLPClassifier, MLPRegressor, _model, _threads
+from skadam._kernels import flush_subnormals
 
 
 def _blas_threads():
@@ -70,3 +73,41 @@ def test_the_rule_reads_one_networks_work():
     assert [row for part in parts for row in part] == rows
     large = dict(blas_work=_threads.MIN_WORK_FOR_BLAS_THREADS)
     assert _threads.split_rows(rows, work_per_row=10**9, **large) == [rows]
+
+
+def _subnormal_count(arrays):
+    tiny = np.finfo(np.float64).tiny
+    return sum(int(np.sum((a != 0) & (np.abs(a) < tiny))) for a in arrays)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("flushed", [True, False])
+def test_training_treats_subnormal_numbers_as_zero(flushed, monkeypatch):
+    """Weights from a constant column move only by the L2 penalty, and Adam's moments of
+    their gradients decay geometrically: kept, they end up subnormal (slow on x86);
+    training flushes them to zero. The fit without flushing shows the case is real."""
+    if not flushed:
+        monkeypatch.setattr(_threads, "subnormals_flushed", nullcontext)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    X[:, 2] = 0
+    model = MLPRegressor(
+        (4,), alpha=0.1, batch_size=10, max_iter=800, tol=0, n_iter_no_change=10**6,
+        early_stopping=False, numeric_embedding=None, weight_averaging=0, random_state=0,
+    ).fit(X, X[:, 0] - X[:, 1])
+    state = model._optimizer_states[0]
+    count = _subnormal_count([*model._params, state.m, state.v])
+    assert (count == 0) == flushed
+    assert not flush_subnormals(), "the caller's mode is given back"
+
+
+def test_pool_tasks_compute_in_their_submitters_mode():
+    """A step's part on a worker thread flushes subnormal numbers exactly when the
+    thread that submitted it does."""
+    pool = _threads.thread_pool()
+    if pool is None:
+        pytest.skip("one usable core: no pool")
+    tiny = np.array([1e-310])
+    with _threads.subnormals_flushed():
+        assert pool.submit(np.multiply, tiny, 1.0).result()[0] == 0
+    assert pool.submit(np.multiply, tiny, 1.0).result()[0] == tiny[0]
