@@ -8,7 +8,6 @@ from sklearn.base import clone
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from skadam import MLPClassifier, MLPRegressor, _model, _threads
-from skadam._kernels import flush_subnormals
 
 
 def _blas_threads():
@@ -98,7 +97,7 @@ def test_training_treats_subnormal_numbers_as_zero(flushed, monkeypatch):
     state = model._optimizer_states[0]
     count = _subnormal_count([*model._params, state.m, state.v])
     assert (count == 0) == flushed
-    assert not flush_subnormals(), "the caller's mode is given back"
+    assert not _threads.flush_subnormals(), "the caller's mode is given back"
 
 
 def test_pool_tasks_compute_in_their_submitters_mode():
