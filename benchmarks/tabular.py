@@ -63,13 +63,15 @@ MODELS = {
 
 
 # One change to skadam's MLP defaults each; "classifier" options apply to classifiers only.
-# The defaults embed the numeric columns periodically, keep a moving average of the
-# weights over one epoch and stop early on a held-out tenth with a patience of 20 epochs;
-# each option below undoes one of those or adds a piece of the tabular toolkit.
+# The defaults embed up to 16 numeric columns periodically (numeric_embedding="auto"),
+# keep a moving average of the weights over one epoch and stop early on a held-out tenth
+# with a patience of 10 epochs; each option below undoes one of those or adds a piece of
+# the tabular toolkit.
 ABLATION = {
     "numeric_embedding=None": {"numeric_embedding": None},
+    "numeric_embedding=periodic (every column)": {"numeric_embedding": "periodic"},
     "early_stopping=False": {"early_stopping": False},
-    "n_iter_no_change=10": {"n_iter_no_change": 10},
+    "n_iter_no_change=20": {"n_iter_no_change": 20},
     "batch_size=200 (scikit-learn's)": {"batch_size": 200},
     "batch_size=64": {"batch_size": 64},
     "weight_averaging=0 (last step's weights)": {"weight_averaging": 0.0},

@@ -261,17 +261,18 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         return 1
 
     def _numeric_embedding(self):
-        """The embedding of numeric columns asked for: None or "periodic"."""
+        """The embedding of numeric columns asked for: None, "auto" or "periodic"."""
         return None
 
     def _make_embedding(self, X, continuing):
         """The embedding of the first layer's input, learnt from the training part ``X``
         on the first call (None without one, or without a column to embed)."""
-        if not self._numeric_embedding():
+        rule = self._numeric_embedding()
+        if not rule:
             return None
         if continuing and getattr(self, "_embedding", None) is not None:
             return self._embedding
-        columns = embedded_columns(X)
+        columns = embedded_columns(X, rule)
         return PeriodicEmbedding(columns) if columns.size else None
 
     def _holds_out(self, n_samples):

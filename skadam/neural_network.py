@@ -16,7 +16,7 @@ _NETWORK_CONSTRAINTS = {
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "ensemble_size": [Interval(Integral, 1, None, closed="left")],
     "weight_averaging": [Interval(Real, 0, None, closed="left")],
-    "numeric_embedding": [StrOptions({"periodic"}), None],
+    "numeric_embedding": [StrOptions({"auto", "periodic"}), None],
 }
 
 
@@ -72,6 +72,11 @@ class _NetworkMixin:
         return self._layout.n_layers + 1
 
     @property
+    def embedded_features_(self):
+        embedding = self._embedding
+        return np.empty(0, dtype=np.intp) if embedding is None else embedding.columns.copy()
+
+    @property
     def n_outputs_(self):
         return self._layout.layer_sizes[-1]
 
@@ -106,21 +111,30 @@ default="relu"
         goes on from its own weights, which ``warm_start`` and ``partial_fit``
         continue. Averaging smooths out the noise of the last minibatch steps; 0 keeps
         the last step's weights, as scikit-learn's MLPs do. >= 0.
-    numeric_embedding : {"periodic"} or None, default="periodic"
-        Embed each input column of more than two distinct values (the numeric ones,
-        not one-hot or indicator columns) before the first layer: ``"periodic"`` is
-        RealMLP's PBLD, 16 functions ``cos(2π w x + b)`` with trainable frequencies and
-        phases mixed into 3 learned features per column, which the first layer reads
-        in front of the original columns. The embedding's parameters learn at a tenth
-        of the learning rate (with Adam) and are not penalised by ``alpha``. Which
-        columns are embedded is decided on the first call to ``fit`` or
-        ``partial_fit``."""
+    numeric_embedding : {"auto", "periodic"} or None, default="auto"
+        Embed numeric input columns before the first layer: each embedded column
+        becomes 16 functions ``cos(2π w x + b)`` with trainable frequencies and phases,
+        mixed into 3 learned features (RealMLP's PBLD), which the first layer reads in
+        front of the original columns. ``"periodic"`` embeds every column of more than
+        two distinct values (not one-hot or indicator columns). ``"auto"`` embeds, of
+        the columns with at least 21 distinct values, the 16 with the most, and none
+        when the training data hold more than a million values (rows times columns):
+        the embedding's gain on tabular data, at a bounded cost on wide or large data
+        (pixels, or hundreds of numeric columns, would take several times as long for
+        no gain); the user guide's Tabular data page gives the measurements.
+        The embedding's parameters learn at a tenth of the learning rate (with Adam)
+        and are not penalised by ``alpha``. Which columns are embedded is decided on
+        the first call to ``fit`` or ``partial_fit``; ``embedded_features_`` lists
+        them."""
 
 _NETWORK_ATTRIBUTES = """coefs_ : list of ndarray
         Weight matrices, ``coefs_[i]`` of shape (fan_in, fan_out), or (ensemble_size,
         fan_in, fan_out) for an ensemble: views of the one parameter buffer, like
         ``intercepts_``. With a numeric embedding, the first one's rows are 3 per
         embedded column, then one per input column.
+    embedded_features_ : ndarray of int
+        The indices of the columns of ``X`` the numeric embedding embeds, in order
+        (empty without one).
     intercepts_ : list of ndarray
         Intercept vectors, one per layer, of shape (fan_out,) or (ensemble_size,
         fan_out).
@@ -130,7 +144,7 @@ _NETWORK_ATTRIBUTES = """coefs_ : list of ndarray
         Number of outputs."""
 
 
-@fill_doc(alpha=1e-3, max_iter=200, tol=1e-4, n_iter_no_change=20, early_stopping='"auto"',
+@fill_doc(alpha=1e-3, max_iter=200, tol=1e-4, n_iter_no_change=10, early_stopping='"auto"',
           loss_units=REGRESSION_LOSS_UNITS)
 class MLPRegressor(_NetworkMixin, RegressorBase):
     """Multi-layer perceptron regressor trained by minibatch Adam.
@@ -190,7 +204,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         dropout=0.0,
         ensemble_size=1,
         weight_averaging=1.0,
-        numeric_embedding="periodic",
+        numeric_embedding="auto",
         loss="squared_error",
         epsilon=1.35,
         solver="adam",
@@ -198,7 +212,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         batch_size="auto",
         max_iter=200,
         tol=1e-4,
-        n_iter_no_change=20,
+        n_iter_no_change=10,
         early_stopping="auto",
         validation_fraction=0.1,
         scoring="loss",
@@ -230,7 +244,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         self.warm_start = warm_start
 
 
-@fill_doc(alpha=1e-3, max_iter=200, tol=1e-4, n_iter_no_change=20, early_stopping='"auto"')
+@fill_doc(alpha=1e-3, max_iter=200, tol=1e-4, n_iter_no_change=10, early_stopping='"auto"')
 class MLPClassifier(_NetworkMixin, ClassifierBase):
     """Multi-layer perceptron classifier trained by minibatch Adam.
 
@@ -286,7 +300,7 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
         dropout=0.0,
         ensemble_size=1,
         weight_averaging=1.0,
-        numeric_embedding="periodic",
+        numeric_embedding="auto",
         class_weight=None,
         label_smoothing=0.0,
         solver="adam",
@@ -294,7 +308,7 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
         batch_size="auto",
         max_iter=200,
         tol=1e-4,
-        n_iter_no_change=20,
+        n_iter_no_change=10,
         early_stopping="auto",
         validation_fraction=0.1,
         scoring="loss",

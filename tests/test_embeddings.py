@@ -10,12 +10,15 @@ from _finite_differences import central_differences
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
-from skadam import MLPClassifier, MLPRegressor
+from skadam import MLPClassifier, MLPRegressor, _embeddings
 from skadam._embeddings import (
+    AUTO_MAX_COLUMNS,
+    AUTO_MIN_DISTINCT,
     N_DIMS,
     N_FREQUENCIES,
     SCALE,
     PeriodicEmbedding,
+    distinct_counts,
     embedded_columns,
 )
 from skadam._layout import ParameterLayout
@@ -126,6 +129,39 @@ def test_only_columns_of_more_than_two_values_are_embedded():
     np.testing.assert_array_equal(embedded_columns(sp.csr_matrix(X)), [0, 3])
 
 
+def test_auto_embeds_the_columns_of_most_distinct_values_up_to_its_limit():
+    """"auto": columns of at least AUTO_MIN_DISTINCT values, at most AUTO_MAX_COLUMNS of
+    them, those of the most distinct values first and the leftmost among equals; counts
+    of distinct values as numpy's unique gives them, sparse input alike."""
+    rng = np.random.default_rng(0)
+    n = 400
+    distinct = [5, 20, 21, 300, 40, 400, 400, 2, 60, 400, 400, 400, 400, 400, 400, 400,
+                400, 400, 400, 22]
+    X = np.column_stack([rng.permutation(np.arange(n) % k) * 0.5 for k in distinct])
+    X[rng.random(X.shape) < 0.3] = 0.0  # zeros kept among the values, implicit in sparse
+    counts = [np.unique(column).size for column in X.T]
+    np.testing.assert_array_equal(distinct_counts(X), counts)
+    np.testing.assert_array_equal(distinct_counts(sp.csr_matrix(X)), counts)
+    eligible = [j for j in range(X.shape[1]) if counts[j] >= AUTO_MIN_DISTINCT]
+    expected = sorted(sorted(eligible, key=lambda j: (-counts[j], j))[:AUTO_MAX_COLUMNS])
+    np.testing.assert_array_equal(embedded_columns(X, "auto"), expected)
+    np.testing.assert_array_equal(embedded_columns(sp.csc_matrix(X), "auto"), expected)
+    assert len(expected) == AUTO_MAX_COLUMNS
+
+
+def test_auto_leaves_pixels_to_the_first_layer(digits, quiet):
+    """scikit-learn's digits: 17 grey levels a pixel, no column embedded by default;
+    "periodic" embeds every pixel of more than two levels."""
+    X, y = digits[:2]
+    model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, early_stopping=False,
+                          random_state=0)
+    assert model.fit(X, y).embedded_features_.size == 0
+    assert model.coefs_[0].shape[0] == X.shape[1]
+    periodic = clone(model).set_params(numeric_embedding="periodic").fit(X, y)
+    np.testing.assert_array_equal(periodic.embedded_features_,
+                                  [j for j in range(X.shape[1]) if np.unique(X[:, j]).size > 2])
+
+
 @pytest.fixture
 def quiet():
     with warnings.catch_warnings():
@@ -164,3 +200,14 @@ def test_no_column_to_embed_leaves_the_plain_network(quiet):
     plain = clone(model).set_params(numeric_embedding=None).fit(X, y)
     assert model._embedding is None
     np.testing.assert_array_equal(model._params, plain._params)
+
+
+def test_auto_embeds_nothing_past_its_budget_of_values(monkeypatch):
+    """Data of more than AUTO_MAX_VALUES values (rows times columns) are not embedded;
+    "periodic" embeds them all the same."""
+    X = np.random.default_rng(0).normal(size=(50, 4))
+    monkeypatch.setattr(_embeddings, "AUTO_MAX_VALUES", X.size)
+    np.testing.assert_array_equal(embedded_columns(X, "auto"), [0, 1, 2, 3])
+    monkeypatch.setattr(_embeddings, "AUTO_MAX_VALUES", X.size - 1)
+    assert embedded_columns(X, "auto").size == 0
+    np.testing.assert_array_equal(embedded_columns(X, "periodic"), [0, 1, 2, 3])
