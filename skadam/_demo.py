@@ -1,4 +1,5 @@
-"""The main job: skadam against scikit-learn, a grid search over Adam, the optimizers."""
+"""The main job: skadam against scikit-learn, streaming with early stopping, a grid search
+over Adam, the optimizers."""
 
 import time
 import warnings
@@ -23,22 +24,24 @@ from .linear_model import LinearRegression, LogisticRegression
 from .neural_network import MLPClassifier, MLPRegressor
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
 
-PAIRS = [
-    (LinearRegression, sk_linear.LinearRegression, load_diabetes),
-    (MLPRegressor, sk_neural.MLPRegressor, load_diabetes),
-    (LogisticRegression, sk_linear.LogisticRegression, load_breast_cancer),
-    (LogisticRegression, sk_linear.LogisticRegression, load_digits),
+MLP_PAIRS = [
     (MLPClassifier, sk_neural.MLPClassifier, load_breast_cancer),
     (MLPClassifier, sk_neural.MLPClassifier, load_digits),
+    (MLPRegressor, sk_neural.MLPRegressor, load_diabetes),
+]
+LINEAR_PAIRS = [
+    (LinearRegression, sk_linear.LinearRegression, load_diabetes),
+    (LogisticRegression, sk_linear.LogisticRegression, load_breast_cancer),
+    (LogisticRegression, sk_linear.LogisticRegression, load_digits),
 ]
 
 
-def compare_with_sklearn(pairs=PAIRS, n_splits=5):
+def compare_with_sklearn(pairs=MLP_PAIRS, n_splits=5):
     """Cross-validate each skadam estimator and its scikit-learn namesake, both with defaults.
 
     Parameters
     ----------
-    pairs : list of (skadam class, scikit-learn class, loader), default=PAIRS
+    pairs : list of (skadam class, scikit-learn class, loader), default=MLP_PAIRS
         The estimators and the bundled data set to compare them on.
     n_splits : int, default=5
         Folds of the cross-validation (shuffled, stratified for classifiers).
@@ -78,6 +81,69 @@ def compare_with_sklearn(pairs=PAIRS, n_splits=5):
                      "accuracy" if classifier else "r2", ours_score, their_score, ours_time,
                      their_time))
     return rows
+
+
+def stream_with_early_stopping(chunk_size=200, n_passes=100, n_iter_no_change=10):
+    """Train on digits as a stream of chunks with ``partial_fit``, stopping early.
+
+    skadam's :class:`MLPClassifier` scores held-out data after every chunk and stops
+    once ``n_iter_no_change`` chunks in a row bring no progress, with the best weights
+    restored; scikit-learn's ``partial_fit`` has no early stopping, so its model takes
+    every chunk of the ``n_passes`` passes. Both at their defaults otherwise.
+
+    Parameters
+    ----------
+    chunk_size : int, default=200
+        Rows per ``partial_fit`` call.
+    n_passes : int, default=100
+        Passes over the stream at most.
+    n_iter_no_change : int, default=10
+        skadam's patience, in chunks.
+
+    Returns
+    -------
+    report : dict
+        ``n_chunks`` (in all passes), skadam's ``calls`` (until its patience ran out),
+        each library's held-out ``accuracy`` and ``seconds``, as dicts keyed by
+        ``"skadam"`` and ``"sklearn"``.
+
+    Examples
+    --------
+    >>> from skadam._demo import stream_with_early_stopping
+    >>> report = stream_with_early_stopping(chunk_size=200, n_passes=2)
+    >>> report["calls"] <= report["n_chunks"], set(report["accuracy"])
+    (True, {'sklearn', 'skadam'})
+    """
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, stratify=y)
+    X_train, X_val, y_train, y_val = train_test_split(X_train, y_train, test_size=0.2,
+                                                      random_state=0, stratify=y_train)
+    starts = range(0, len(y_train), chunk_size)
+    chunks = [(X_train[i:i + chunk_size], y_train[i:i + chunk_size])
+              for _ in range(n_passes) for i in starts]
+    classes = np.unique(y)
+    ours = MLPClassifier(early_stopping=True, n_iter_no_change=n_iter_no_change,
+                         random_state=0)
+    theirs = sk_neural.MLPClassifier(random_state=0)
+    seconds, calls = {}, 0
+    start = time.perf_counter()
+    for X_chunk, y_chunk in chunks:
+        ours.partial_fit(X_chunk, y_chunk, classes=classes, X_val=X_val, y_val=y_val)
+        calls += 1
+        if ours.patience_exhausted_:
+            break
+    seconds["skadam"] = time.perf_counter() - start
+    start = time.perf_counter()
+    for X_chunk, y_chunk in chunks:
+        theirs.partial_fit(X_chunk, y_chunk, classes=classes)
+    seconds["sklearn"] = time.perf_counter() - start
+    return {
+        "n_chunks": len(chunks), "calls": calls,
+        "accuracy": {"skadam": ours.score(X_test, y_test),
+                     "sklearn": theirs.score(X_test, y_test)},
+        "seconds": seconds,
+    }
 
 
 def _logistic_loss_and_grad(params, X, y):
