@@ -56,12 +56,12 @@ def main(argv=None):
     print(f"2. Streaming digits in chunks of 200 rows with partial_fit, up to "
           f"{report['n_chunks']} chunks:")
     print(f"   skadam scores held-out data after each chunk and stopped after "
-          f"{report['calls']}, its best weights")
-    print(f"   restored: accuracy {report['accuracy']['skadam']:.4f} in "
-          f"{report['seconds']['skadam']:.2f} s. scikit-learn's partial_fit cannot stop "
-          f"early:")
-    print(f"   after all {report['n_chunks']} chunks, accuracy "
-          f"{report['accuracy']['sklearn']:.4f} in {report['seconds']['sklearn']:.2f} s.")
+          f"{report['calls']} (patience {report['patience']}),")
+    print(f"   its best weights restored: accuracy {report['accuracy']['skadam']:.4f} in "
+          f"{report['seconds']['skadam']:.2f} s.")
+    print(f"   scikit-learn's partial_fit cannot stop early: after all {report['n_chunks']} "
+          f"chunks, accuracy {report['accuracy']['sklearn']:.4f} in "
+          f"{report['seconds']['sklearn']:.2f} s.")
 
     report = grid_search()
     print()

@@ -12,7 +12,7 @@ solver : {{"adam", "adamw", "sgd", "rmsprop", "adagrad"}} or Optimizer, default=
         intercepts). It is part of the objective, so its effect does not depend on the
         batch size.
     batch_size : int or "auto", default="auto"
-        Samples per minibatch; "auto" is ``min({auto_batch_size}, n_samples)``.
+        Samples per minibatch; "auto" is {auto_batch_size}.
     max_iter : int, default={max_iter}
         Maximum number of epochs (passes over the training data) of ``fit``.
     tol : float, default={tol}
@@ -93,7 +93,7 @@ def fill_doc(**values):
             tol=values["tol"],
             n_iter_no_change=values.get("n_iter_no_change", 10),
             early_stopping=values.get("early_stopping", False),
-            auto_batch_size=cls._auto_batch_size,
+            auto_batch_size=cls._auto_batch_size_doc,
         )
         history = HISTORY_ATTRIBUTES.format(loss_units=values.get("loss_units", ""))
         cls.__doc__ = cls.__doc__.replace("{training_parameters}", training).replace(

@@ -67,9 +67,8 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
                 raise error
         return super().__new__(cls)
 
-    # The minibatch of batch_size="auto" on large data: scikit-learn's 200, which the
-    # MLPs lower (see _NetworkMixin).
-    _auto_batch_size = 200
+    # What batch_size="auto" is, for the docstrings.
+    _auto_batch_size_doc = "``min(200, n_samples)``, scikit-learn's"
 
     _parameter_constraints = {
         "solver": [StrOptions(set(SOLVERS)), HasMethods(["init_state", "step"])],
@@ -377,8 +376,12 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
-            return min(self._auto_batch_size, n_samples)
+            return min(self._auto_batch_size(n_samples), n_samples)
         return self.batch_size
+
+    def _auto_batch_size(self, n_samples):
+        """The minibatch of ``batch_size="auto"`` for ``n_samples`` training rows."""
+        return 200
 
     def _check_weights(self, sample_weight, X):
         if sample_weight is None:

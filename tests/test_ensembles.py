@@ -130,8 +130,8 @@ def test_warm_start_partial_fit_and_pickling_continue_every_member(regression):
     restored.fit(X, Y)
     np.testing.assert_array_equal(restored._params, once._params)
     assert restored.loss_curve_ == once.loss_curve_
-    # An MLP's batch_size='auto' takes 128 rows at a time.
-    assert [state.t for state in restored.optimizer_state_] == [6 * -(-len(Y) // 128)] * 3
+    # An MLP's batch_size='auto' takes 64 rows at a time on small data.
+    assert [state.t for state in restored.optimizer_state_] == [6 * -(-len(Y) // 64)] * 3
 
     streamed, single = clone(base), MLPRegressor(hidden_layer_sizes=(8,), random_state=0)
     for _ in range(6):
@@ -170,7 +170,7 @@ def test_a_diverging_member_stops_and_the_others_go_on(regression, weight_averag
     assert np.isfinite(model.optimizer_state_[1].v).all()
     np.testing.assert_array_equal(trained[1], frozen)  # back to its last sound weights
     assert np.isfinite(model._params[1]).all()
-    assert model.optimizer_state_[0].t == model.optimizer_state_[2].t == 4 * -(-len(Y) // 128)
+    assert model.optimizer_state_[0].t == model.optimizer_state_[2].t == 4 * -(-len(Y) // 64)
 
 
 def test_sample_weights_reach_every_member(binary):

@@ -12,7 +12,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 
-from skadam import LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor
+from skadam import (
+    LinearRegression,
+    LogisticRegression,
+    MLPClassifier,
+    MLPRegressor,
+    neural_network,
+)
 from skadam.optim import SGD, Adam, ExponentialDecaySchedule
 
 CLASSIFIERS = [LogisticRegression(tol=0), MLPClassifier(hidden_layer_sizes=(16,), tol=0)]
@@ -68,7 +74,7 @@ def test_warm_start_keeps_adam_moments_unlike_a_fresh_fit(digits):
     moments = model.optimizer_state_.v.copy()
     model.fit(X, y)
     n_training = len(y) - len(y) // 10  # early_stopping='auto' holds out a tenth
-    assert model.optimizer_state_.t == 6 * -(-n_training // 128)  # 'auto': 128-row batches
+    assert model.optimizer_state_.t == 6 * -(-n_training // 64)  # 'auto': 64-row batches
     assert not np.array_equal(model.optimizer_state_.v, moments)
     assert np.all(model.optimizer_state_.v > 0)
 
@@ -369,3 +375,25 @@ def test_dropout_trains_on_thinned_networks_and_predicts_with_all_units(digits):
     # The masks come from a stream of their own: the shuffling stream is untouched.
     np.testing.assert_array_equal(dropped._random_state.get_state()[1],
                                   plain._random_state.get_state()[1])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_auto_batches_of_the_mlps_grow_with_the_training_rows(binary, monkeypatch):
+    """64 rows a step below AUTO_LARGER_BATCH_SAMPLES training rows, 128 from there,
+    never more than the rows; the linear models keep scikit-learn's 200."""
+    X, y = binary
+    n = len(y)
+
+    def steps(model):
+        return model.fit(X, y).optimizer_state_.t
+
+    mlp = MLPClassifier(hidden_layer_sizes=(4,), max_iter=1, early_stopping=False,
+                        random_state=0)
+    assert steps(mlp) == -(-n // 64)
+    monkeypatch.setattr(neural_network, "AUTO_LARGER_BATCH_SAMPLES", n)
+    assert steps(mlp) == -(-n // 128)
+    assert steps(mlp.set_params(batch_size=50)) == -(-n // 50)
+    linear = LogisticRegression(max_iter=1, random_state=0)
+    assert steps(linear) == -(-n // 200)
+    assert MLPClassifier(max_iter=1, early_stopping=False).fit(X[:30], y[:30]
+                                                               ).optimizer_state_.t == 1
