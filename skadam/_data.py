@@ -26,11 +26,14 @@ class Validation:
     """What early stopping monitors: a held-out set and how to score a model on it.
 
     Scores are higher-is-better: the negative weighted mean validation loss for
-    ``scoring="loss"``, otherwise the scorer's value on the original targets.
+    ``scoring="loss"``, otherwise the scorer's value on the original targets, on
+    ``X_scored``: the rows of ``X`` as the estimator's ``predict`` takes them (with the
+    column names it was fitted with), ``X`` itself by default.
     """
 
-    def __init__(self, X, y, Y, sample_weight, scorer):
+    def __init__(self, X, y, Y, sample_weight, scorer, X_scored=None):
         self.X, self.y, self.Y = X, y, Y
+        self.X_scored = X if X_scored is None else X_scored
         self.sample_weight = sample_weight
         self.scorer = scorer
 
@@ -44,7 +47,8 @@ class Validation:
                 scores.append(-float(np.average(losses, weights=self.sample_weight)))
             return scores
         weights = {} if self.sample_weight is None else {"sample_weight": self.sample_weight}
-        return [float(self.scorer(run.estimator, self.X, self.y, **weights)) for run in runs]
+        return [float(self.scorer(run.estimator, self.X_scored, self.y, **weights))
+                for run in runs]
 
 
 # Rows gathered at a time when shuffling: about 512 KiB, so the gathered block is still in

@@ -12,6 +12,7 @@ import inspect
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
 from sklearn.callback import CallbackSupportMixin, with_callbacks
 from sklearn.metrics import check_scoring
@@ -450,7 +451,21 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         """The :class:`Validation` of a held-out part, its targets encoded as in training."""
         Y_val = self._encode_targets(y_val, sample_weight_val, first=False, dtype=dtype)
         scorer = None if self.scoring == "loss" else check_scoring(self, self.scoring)
-        return Validation(X_val, y_val, Y_val, sample_weight_val, scorer)
+        return Validation(X_val, y_val, Y_val, sample_weight_val, scorer,
+                          None if scorer is None else self._with_feature_names(X_val))
+
+    def _with_feature_names(self, X):
+        """Validated rows as a DataFrame of the fitted column names, for a scorer: a
+        scorer calls ``predict``, which warns of rows without the names the model was
+        fitted with (scikit-learn's issue 24846). ``X`` itself without names to give."""
+        names = getattr(self, "feature_names_in_", None)
+        if names is None or sp.issparse(X):
+            return X
+        try:
+            import pandas as pd
+        except ImportError:  # names from another DataFrame library: predict warns
+            return X
+        return pd.DataFrame(X, columns=names, copy=False)
 
     def _stratify(self, y):
         return None

@@ -148,3 +148,29 @@ def test_a_constructor_given_scikit_learns_name_says_what_to_write():
             self.beta_1 = beta_1
 
     assert WithBeta(beta_1=0.7).beta_1 == 0.7  # a subclass's own parameter is its own
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("Model, scoring", [(MLPClassifier, "accuracy"),
+                                            (MLPClassifier, "roc_auc"),
+                                            (MLPRegressor, "r2"),
+                                            (LogisticRegression, "accuracy")])
+@pytest.mark.parametrize("given", [False, True], ids=["held out", "X_val"])
+def test_early_stopping_on_a_scorer_with_a_dataframe_does_not_warn_of_feature_names(
+        Model, scoring, given):
+    """Early stopping scores the held-out rows as the user's data, with their column
+    names: no "X does not have valid feature names" after every epoch (scikit-learn's
+    issue 24846), whether the rows are held out of X or given as X_val."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
+    y = (X["a"] + X["b"] > 0).astype(int).to_numpy()
+    if Model is MLPRegressor:
+        y = X["a"].to_numpy() - X["b"].to_numpy()
+    extra = {"X_val": X[:60], "y_val": y[:60]} if given else {}
+    model = Model(scoring=scoring, early_stopping=True, max_iter=4, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y, **extra)
+    assert not [w for w in caught if "feature names" in str(w.message)]
+    assert len(model.validation_scores_) == 4
+    assert list(model.feature_names_in_) == ["a", "b", "c"]
