@@ -31,6 +31,7 @@ from ._loop import Fit, Run, train
 from ._model import Network
 from ._sklearn_names import sklearn_name_error
 from ._validation_input import check_validation_data
+from ._warnings import warn
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
 
 # What scikit-learn's callback machinery keeps on an estimator during a fit.
@@ -178,6 +179,14 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         continuing = fitted and (incremental or self.warm_start)
         if X_val is not None or y_val is not None:
             self._check_validation_request(X_val, y_val, incremental)
+        elif incremental and self.early_stopping is True:
+            warn(
+                "early_stopping=True has nothing to monitor in partial_fit without X_val "
+                "and y_val: this call trains on and never stops. Pass the same held-out "
+                "X_val and y_val to every call to score the model after each one, keep "
+                "the best weights and read patience_exhausted_.",
+                UserWarning,
+            )
         X, y = validate_data(
             self, X, y, reset=not continuing, accept_sparse="csr",
             dtype=[np.float64, np.float32], multi_output=True, y_numeric=self._y_numeric,

@@ -174,3 +174,24 @@ def test_early_stopping_on_a_scorer_with_a_dataframe_does_not_warn_of_feature_na
     assert not [w for w in caught if "feature names" in str(w.message)]
     assert len(model.validation_scores_) == 4
     assert list(model.feature_names_in_) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("Model", [MLPClassifier, MLPRegressor, LogisticRegression,
+                                   LinearRegression])
+def test_partial_fit_says_early_stopping_has_nothing_to_monitor_without_X_val(Model, binary):
+    """early_stopping=True with partial_fit and no X_val used to stop nothing, silently;
+    now it warns at the user's call and names X_val. Given X_val, or with "auto" or
+    False, nothing is said."""
+    X, y = binary
+    classes = {"classes": np.unique(y)} if Model in (MLPClassifier, LogisticRegression) else {}
+    model = Model(early_stopping=True, random_state=0)
+    with pytest.warns(UserWarning, match="without X_val and y_val") as caught:
+        model.partial_fit(X, y, **classes)
+    assert caught[0].filename == __file__
+    assert model.validation_scores_ is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.partial_fit(X, y, X_val=X[:20], y_val=y[:20])
+        assert len(model.validation_scores_) == 1
+        for setting in ("auto", False) if Model in (MLPClassifier, MLPRegressor) else (False,):
+            Model(early_stopping=setting, random_state=0).partial_fit(X, y, **classes)
