@@ -127,7 +127,7 @@ class ClassifierBase(ClassifierMixin, BaseAdamEstimator):
             if not multilabel and len(self.classes_) < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes; the data "
-                    f"hold only one class: {self.classes_[0]!r}."
+                    f"hold only one class: {np.asarray(self.classes_[0]).item()!r}."
                 )
         elif multilabel != self._multilabel or (multilabel and y.shape[1] != len(self.classes_)):
             raise ValueError(

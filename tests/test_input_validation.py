@@ -108,10 +108,17 @@ def test_balanced_class_weight_is_refused_by_partial_fit(binary):
         LogisticRegression(class_weight="balanced").partial_fit(X, y, classes=[0, 1])
 
 
-def test_one_class_is_refused(binary):
+@pytest.mark.parametrize("label, written", [(0, "0"), (np.int64(3), "3"), ("spam", "'spam'"),
+                                            (2.0, "2.0"), (True, "True")])
+def test_one_class_is_refused_naming_the_label_as_the_user_wrote_it(binary, label, written):
+    """The label of a one-class y as in the user's data, not numpy's repr of it
+    ("np.int64(0)")."""
     X, _ = binary
-    with pytest.raises(ValueError, match="at least 2 classes"):
-        LogisticRegression().fit(X, np.zeros(len(X)))
+    y = np.full(len(X), label, dtype=object if isinstance(label, str) else None)
+    for model in (LogisticRegression(), MLPClassifier()):
+        with pytest.raises(ValueError, match="at least 2 classes") as raised:
+            model.fit(X, y)
+        assert str(raised.value).endswith(f"the data hold only one class: {written}.")
 
 
 def test_poisson_needs_non_negative_targets(regression):
