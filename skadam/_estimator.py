@@ -193,6 +193,8 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         )
         if continuing:
             X = X.astype(self._params.dtype, copy=False)
+        else:
+            self._check_feature_scale(X)
         y = self._check_target_shape(y)
         sample_weight = self._check_weights(sample_weight, X)
         solver = self._resolve_solver()
@@ -478,6 +480,9 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
 
     def _stratify(self, y):
         return None
+
+    def _check_feature_scale(self, X):
+        """Say so when the columns of ``X`` are too far from standardised for training."""
 
     def _init_params(self, layout, embedding, dtype, Y, sample_weight, rng, incremental,
                      n_members):

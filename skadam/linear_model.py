@@ -6,7 +6,9 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._docs import REGRESSION_LOSS_UNITS, fill_doc
+from ._feature_scale import MAX_ABS_MEAN, MAX_STD, badly_scaled_columns
 from ._heads import ClassifierBase, RegressorBase
+from ._warnings import warn
 
 _LINEAR_LEARNING_RATE = 0.01
 _LEARNING_RATE_NOTE = (
@@ -16,9 +18,34 @@ _LEARNING_RATE_NOTE = (
 )
 
 
+class _ScaleCheck:
+    """A linear model's warning about columns far from standardised: where a
+    closed-form solver does not care, Adam stops short of the solution on them
+    (``skadam._feature_scale``)."""
+
+    def _check_feature_scale(self, X):
+        columns, means, stds = badly_scaled_columns(X)
+        if not columns.size:
+            return
+        names = getattr(self, "feature_names_in_", None)
+        shown = [f"{repr(str(names[column])) if names is not None else f'column {column}'} "
+                 f"(mean {mean:.3g}, "
+                 f"standard deviation {std:.3g})"
+                 for column, mean, std in zip(columns[:5], means, stds, strict=False)]
+        more = f" and {columns.size - 5} more" if columns.size > 5 else ""
+        warn(
+            f"{type(self).__name__}: {columns.size} column(s) of X are far from "
+            f"standardised: {', '.join(shown)}{more}. Adam's steps suit columns of mean "
+            f"within ±{MAX_ABS_MEAN:g} and standard deviation up to {MAX_STD:g}; on these "
+            "it stops short of the best fit. Put a StandardScaler in front: "
+            f"make_pipeline(StandardScaler(), {type(self).__name__}()).",
+            UserWarning,
+        )
+
+
 @fill_doc(alpha=0.0, max_iter=1000, tol=1e-5, learning_rate_note=_LEARNING_RATE_NOTE,
           loss_units=REGRESSION_LOSS_UNITS)
-class LinearRegression(RegressorBase):
+class LinearRegression(_ScaleCheck, RegressorBase):
     """Linear regression trained by minibatch Adam (or another optimizer).
 
     Minimises the weighted mean loss plus an L2 penalty,
@@ -133,7 +160,7 @@ class LinearRegression(RegressorBase):
 
 
 @fill_doc(alpha=3e-3, max_iter=1000, tol=1e-5, learning_rate_note=_LEARNING_RATE_NOTE)
-class LogisticRegression(ClassifierBase):
+class LogisticRegression(_ScaleCheck, ClassifierBase):
     """Logistic regression (binary or multinomial) trained by minibatch Adam.
 
     Minimises the weighted mean log-loss plus an L2 penalty,

@@ -256,3 +256,4 @@ def test_bad_input_to_a_search_names_the_problem(binary):
         search.fit(X_nan, y)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         search.fit(X, y[:-1])
+
