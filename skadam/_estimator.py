@@ -29,6 +29,7 @@ from ._interrupt import InterruptGuard, TrainingInterrupted
 from ._layout import ParameterLayout
 from ._loop import Fit, Run, train
 from ._model import Network
+from ._persistence import plain_state, restored_state
 from ._sklearn_names import sklearn_name_error
 from ._validation_input import check_validation_data
 from ._warnings import warn
@@ -68,6 +69,14 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
             if error is not None:
                 raise error
         return super().__new__(cls)
+
+    def __getstate__(self):
+        # Saved as arrays and builtins (skadam._persistence): skops then trusts no
+        # private class of skadam's, and a pickle holds nothing twice.
+        return plain_state(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(restored_state(state))
 
     # What batch_size="auto" is, for the docstrings.
     _auto_batch_size_doc = "``min(200, n_samples)``, scikit-learn's"
