@@ -10,14 +10,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from ._estimator import BaseAdamEstimator
-from ._losses import (
-    BinaryLogLoss,
-    HalfPoisson,
-    Huber,
-    MultinomialLogLoss,
-    SquaredError,
-    column_medians,
-)
+from ._losses import REGRESSION_LOSSES, BinaryLogLoss, MultinomialLogLoss
 from ._warnings import warn
 
 
@@ -364,11 +357,7 @@ class RegressorBase(RegressorMixin, BaseAdamEstimator):
 
     def _check_targets(self, y, *, first, classes, warm_start):
         n_targets = 1 if y.ndim == 1 else y.shape[1]
-        if self.loss == "poisson" and (np.any(y < 0) or (first and not np.any(y > 0))):
-            raise ValueError(
-                "loss='poisson' needs non-negative targets, not all zero; got "
-                f"min(y)={y.min()}, max(y)={y.max()}."
-            )
+        REGRESSION_LOSSES[self.loss].check_targets(y, first)
         if first:
             # Known before the targets' statistics: y_val is checked against it when the
             # first fit has not yet computed them.
@@ -381,31 +370,13 @@ class RegressorBase(RegressorMixin, BaseAdamEstimator):
     def _encode_targets(self, y, sample_weight, first, dtype):
         Y = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(dtype)
         if first:
-            self.target_mean_, self.target_scale_ = self._target_scaling(Y, sample_weight)
-        if self.loss == "poisson":
-            return Y
+            self.target_mean_, self.target_scale_ = REGRESSION_LOSSES[
+                self.loss].target_scaling(Y, sample_weight, centre=self._fit_intercept())
         return (Y - self.target_mean_) / self.target_scale_
 
-    def _target_scaling(self, Y, sample_weight):
-        n_targets = Y.shape[1]
-        if self.loss == "poisson":
-            return np.zeros(n_targets, Y.dtype), np.ones(n_targets, Y.dtype)
-        if self.loss == "huber":
-            return _robust_scaling(Y, sample_weight, self._fit_intercept())
-        if self._fit_intercept():
-            mean = np.average(Y, axis=0, weights=sample_weight)
-        else:
-            mean = np.zeros(n_targets)
-        scale = np.sqrt(np.average((Y - mean) ** 2, axis=0, weights=sample_weight))
-        scale[~(scale > np.finfo(Y.dtype).eps * (1 + np.abs(mean)))] = 1.0
-        return mean.astype(Y.dtype), scale.astype(Y.dtype)
-
     def _make_loss(self, n_outputs):
-        if self.loss == "poisson":
-            return HalfPoisson(n_outputs)
-        if self.loss == "huber":
-            return Huber(n_outputs, delta=self.epsilon / self.target_scale_)
-        return SquaredError(n_outputs)
+        return REGRESSION_LOSSES[self.loss].for_targets(
+            n_outputs, epsilon=self.epsilon, target_scale=self.target_scale_)
 
     def predict(self, X):
         """Predict targets.
@@ -430,17 +401,16 @@ class RegressorBase(RegressorMixin, BaseAdamEstimator):
         array([4.])
         """
         raw = self._raw_output(X)
-        if self.loss == "poisson":
-            prediction = np.exp(raw)
-        else:
-            prediction = raw * self.target_scale_ + self.target_mean_
+        # The scaling of training undone (none for a loss that does not scale).
+        link = self._make_loss(raw.shape[1]).link(raw)
+        prediction = link * self.target_scale_ + self.target_mean_
         return prediction.ravel() if self._y_1d else prediction
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
-        tags.target_tags.positive_only = self.loss == "poisson"
+        tags.target_tags.positive_only = REGRESSION_LOSSES[self.loss].positive_targets
         return tags
 
 
@@ -454,22 +424,3 @@ def _sorted_labels(labels):
             f"The labels mix types that cannot be ordered ({', '.join(types)}); pass labels "
             "of one type, for instance y.astype(str)."
         ) from error
-
-
-def _robust_scaling(Y, sample_weight, centre):
-    """The median and the normal-consistent median absolute deviation of each target.
-
-    Huber's loss is for targets with outliers, which inflate the standard deviation: on
-    targets scaled by it the inliers' residuals, and so the loss and its progress from
-    epoch to epoch, would shrink with the outliers' size, and ``tol`` would stop
-    training early. A target whose deviations are mostly zero falls back to its standard
-    deviation, and a constant one to 1.
-    """
-    n_targets = Y.shape[1]
-    middle = column_medians(Y, sample_weight) if centre else np.zeros(n_targets)
-    deviation = np.abs(Y - middle)
-    scale = 1.4826 * column_medians(deviation, sample_weight)
-    spread = np.sqrt(np.average(deviation ** 2, axis=0, weights=sample_weight))
-    tiny = np.finfo(Y.dtype).eps * (1 + np.abs(middle))
-    scale = np.where(scale > tiny, scale, np.where(spread > tiny, spread, 1.0))
-    return middle.astype(Y.dtype), scale.astype(Y.dtype)

@@ -59,7 +59,46 @@ class Loss:
 
 
 class SquaredError(Loss):
-    """Half the squared error, averaged over outputs: ``mean_k (raw_k - y_k)**2 / 2``."""
+    """Half the squared error, averaged over outputs: ``mean_k (raw_k - y_k)**2 / 2``.
+
+    The regression losses own what they need of the targets: their check
+    (:meth:`check_targets`), the scaling training sees them in (:meth:`target_scaling`,
+    undone by the regressors after :meth:`link`) and how they are made from an
+    estimator's parameters (:meth:`for_targets`); ``REGRESSION_LOSSES`` names them.
+    """
+
+    # The link's ONNX operator, for skadam.onnx: None for the identity.
+    onnx_link = None
+    # Whether the targets must be non-negative (scikit-learn's positive_only tag).
+    positive_targets = False
+
+    @classmethod
+    def for_targets(cls, n_outputs, *, epsilon, target_scale):
+        """The loss for targets scaled by ``target_scale``; ``epsilon`` is Huber's."""
+        return cls(n_outputs)
+
+    @staticmethod
+    def check_targets(y, first):
+        """Refuse targets the loss cannot take (``first``: the first call of a fit)."""
+
+    @staticmethod
+    def target_scaling(Y, sample_weight, centre):
+        """The (weighted) mean and standard deviation of each target, which training
+        subtracts and divides by; the mean is 0 when not ``centre``, and a constant
+        target's scale 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skadam._losses import SquaredError
+        >>> SquaredError.target_scaling(np.array([[1.0], [3.0]]), None, centre=True)
+        (array([2.]), array([1.]))
+        """
+        n_targets = Y.shape[1]
+        mean = np.average(Y, axis=0, weights=sample_weight) if centre else np.zeros(n_targets)
+        scale = np.sqrt(np.average((Y - mean) ** 2, axis=0, weights=sample_weight))
+        scale[~(scale > np.finfo(Y.dtype).eps * (1 + np.abs(mean)))] = 1.0
+        return mean.astype(Y.dtype), scale.astype(Y.dtype)
 
     def per_sample(self, raw, Y):
         residual = raw - Y
@@ -86,6 +125,37 @@ class Huber(SquaredError):
         super().__init__(n_outputs)
         self.delta = delta
 
+    @classmethod
+    def for_targets(cls, n_outputs, *, epsilon, target_scale):
+        # epsilon is in units of y; training sees y divided by its scale.
+        return cls(n_outputs, delta=epsilon / target_scale)
+
+    @staticmethod
+    def target_scaling(Y, sample_weight, centre):
+        """The median and the normal-consistent median absolute deviation of each target.
+
+        Huber's loss is for targets with outliers, which inflate the standard deviation:
+        on targets scaled by it the inliers' residuals, and so the loss and its progress
+        from epoch to epoch, would shrink with the outliers' size, and ``tol`` would stop
+        training early. A target whose deviations are mostly zero falls back to its
+        standard deviation, and a constant one to 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skadam._losses import Huber
+        >>> Huber.target_scaling(np.array([[1.0], [2.0], [3.0], [100.0]]), None, centre=True)
+        (array([2.]), array([1.4826]))
+        """
+        n_targets = Y.shape[1]
+        middle = column_medians(Y, sample_weight) if centre else np.zeros(n_targets)
+        deviation = np.abs(Y - middle)
+        scale = 1.4826 * column_medians(deviation, sample_weight)
+        spread = np.sqrt(np.average(deviation ** 2, axis=0, weights=sample_weight))
+        tiny = np.finfo(Y.dtype).eps * (1 + np.abs(middle))
+        scale = np.where(scale > tiny, scale, np.where(spread > tiny, spread, 1.0))
+        return middle.astype(Y.dtype), scale.astype(Y.dtype)
+
     def per_sample(self, raw, Y):
         residual = np.abs(raw - Y)
         quadratic = np.minimum(residual, self.delta)
@@ -105,8 +175,29 @@ class Huber(SquaredError):
 class HalfPoisson(Loss):
     """Half the Poisson deviance with a log link, averaged over outputs.
 
-    ``exp(raw) - y * raw + y * log(y) - y``, which is zero for a perfect prediction.
+    ``exp(raw) - y * raw + y * log(y) - y``, which is zero for a perfect prediction. The
+    targets are not scaled: the log link already makes their scale additive.
     """
+
+    onnx_link = "Exp"
+    positive_targets = True
+
+    @classmethod
+    def for_targets(cls, n_outputs, *, epsilon, target_scale):
+        return cls(n_outputs)
+
+    @staticmethod
+    def check_targets(y, first):
+        if np.any(y < 0) or (first and not np.any(y > 0)):
+            raise ValueError(
+                "loss='poisson' needs non-negative targets, not all zero; got "
+                f"min(y)={y.min()}, max(y)={y.max()}."
+            )
+
+    @staticmethod
+    def target_scaling(Y, sample_weight, centre):
+        n_targets = Y.shape[1]
+        return np.zeros(n_targets, Y.dtype), np.ones(n_targets, Y.dtype)
 
     def per_sample(self, raw, Y):
         return self._mean_over_outputs(np.exp(raw) - Y * raw + xlogy(Y, Y) - Y)
@@ -126,6 +217,10 @@ class HalfPoisson(Loss):
     def baseline(self, Y, sample_weight):
         mean = np.average(Y, axis=0, weights=sample_weight)
         return np.log(np.maximum(mean, np.finfo(Y.dtype).tiny))
+
+
+# The regressors' losses by the name of their loss parameter.
+REGRESSION_LOSSES = {"squared_error": SquaredError, "huber": Huber, "poisson": HalfPoisson}
 
 
 class BinaryLogLoss(Loss):

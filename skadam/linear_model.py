@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._docs import REGRESSION_LOSS_UNITS, fill_doc
 from ._feature_scale import MAX_ABS_MEAN, MAX_STD, badly_scaled_columns
 from ._heads import ClassifierBase, RegressorBase
+from ._losses import REGRESSION_LOSSES
 from ._warnings import warn
 
 _LINEAR_LEARNING_RATE = 0.01
@@ -90,7 +91,7 @@ class LinearRegression(_ScaleCheck, RegressorBase):
 
     _parameter_constraints = {
         **RegressorBase._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "huber", "poisson"})],
+        "loss": [StrOptions(set(REGRESSION_LOSSES))],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "fit_intercept": ["boolean"],
     }
@@ -146,7 +147,7 @@ class LinearRegression(_ScaleCheck, RegressorBase):
     @property
     def coef_(self):
         W = self._layout.coefs(self._params[0])[0]
-        coef = W.T if self.loss == "poisson" else W.T * self.target_scale_[:, np.newaxis]
+        coef = W.T * self.target_scale_[:, np.newaxis]  # the target scaling undone
         return coef[0] if self._y_1d else coef
 
     @property
@@ -154,8 +155,7 @@ class LinearRegression(_ScaleCheck, RegressorBase):
         b = self._layout.intercepts(self._params[0])[0]
         if not b.size:
             b = np.zeros(self.target_mean_.shape[0], dtype=self._params.dtype)
-        if self.loss != "poisson":
-            b = self.target_mean_ + self.target_scale_ * b
+        b = self.target_mean_ + self.target_scale_ * b
         return float(b[0]) if self._y_1d else b
 
 

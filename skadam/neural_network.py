@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._activations import ACTIVATIONS
 from ._docs import REGRESSION_LOSS_UNITS, fill_doc
 from ._heads import ClassifierBase, RegressorBase
+from ._losses import REGRESSION_LOSSES
 from ._model import coef_views, intercept_views
 
 _NETWORK_CONSTRAINTS = {
@@ -204,7 +205,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
     _parameter_constraints = {
         **RegressorBase._parameter_constraints,
         **_NETWORK_CONSTRAINTS,
-        "loss": [StrOptions({"squared_error", "huber", "poisson"})],
+        "loss": [StrOptions(set(REGRESSION_LOSSES))],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
     }
 

@@ -59,6 +59,7 @@ from skl2onnx.common.shape_calculator import (
 
 from ._activations import LEAKY_SLOPE, SELU_ALPHA, SELU_SCALE
 from ._embeddings import N_DIMS, SCALE
+from ._losses import REGRESSION_LOSSES
 from .linear_model import LinearRegression, LogisticRegression
 from .neural_network import MLPClassifier, MLPRegressor
 
@@ -139,12 +140,12 @@ def _convert_regressor(scope, operator, container):
     members = []
     for member in range(model._params.shape[0]):
         raw = _member_raw(model, member, X, dtype, opv)
-        if model.loss == "poisson":
-            members.append(OnnxExp(raw, op_version=opv))
-        else:
-            members.append(OnnxAdd(
-                OnnxMul(raw, np.atleast_1d(model.target_scale_).astype(dtype), op_version=opv),
-                np.atleast_1d(model.target_mean_).astype(dtype), op_version=opv))
+        # The loss's link, then the target scaling undone, as predict does.
+        if REGRESSION_LOSSES[model.loss].onnx_link == "Exp":
+            raw = OnnxExp(raw, op_version=opv)
+        members.append(OnnxAdd(
+            OnnxMul(raw, np.atleast_1d(model.target_scale_).astype(dtype), op_version=opv),
+            np.atleast_1d(model.target_mean_).astype(dtype), op_version=opv))
     prediction = _mean_of(members, dtype, opv)
     OnnxIdentity(prediction, op_version=opv,
                  output_names=operator.outputs[:1]).add_to(scope, container)
