@@ -58,13 +58,11 @@ class Loss:
             out *= 1.0 / self.n_outputs
 
 
-class SquaredError(Loss):
-    """Half the squared error, averaged over outputs: ``mean_k (raw_k - y_k)**2 / 2``.
-
-    The regression losses own what they need of the targets: their check
+class RegressionLoss(Loss):
+    """A regression loss, which owns what it needs of the targets: their check
     (:meth:`check_targets`), the scaling training sees them in (:meth:`target_scaling`,
-    undone by the regressors after :meth:`link`) and how they are made from an
-    estimator's parameters (:meth:`for_targets`); ``REGRESSION_LOSSES`` names them.
+    undone by the regressors after :meth:`link`) and how it is made from an estimator's
+    parameters (:meth:`for_targets`); ``REGRESSION_LOSSES`` names the losses.
     """
 
     # The link's ONNX operator, for skadam.onnx: None for the identity.
@@ -80,6 +78,10 @@ class SquaredError(Loss):
     @staticmethod
     def check_targets(y, first):
         """Refuse targets the loss cannot take (``first``: the first call of a fit)."""
+
+
+class SquaredError(RegressionLoss):
+    """Half the squared error, averaged over outputs: ``mean_k (raw_k - y_k)**2 / 2``."""
 
     @staticmethod
     def target_scaling(Y, sample_weight, centre):
@@ -172,7 +174,7 @@ class Huber(SquaredError):
         return column_medians(Y, sample_weight)
 
 
-class HalfPoisson(Loss):
+class HalfPoisson(RegressionLoss):
     """Half the Poisson deviance with a log link, averaged over outputs.
 
     ``exp(raw) - y * raw + y * log(y) - y``, which is zero for a perfect prediction. The
@@ -181,10 +183,6 @@ class HalfPoisson(Loss):
 
     onnx_link = "Exp"
     positive_targets = True
-
-    @classmethod
-    def for_targets(cls, n_outputs, *, epsilon, target_scale):
-        return cls(n_outputs)
 
     @staticmethod
     def check_targets(y, first):
