@@ -23,10 +23,10 @@ import math
 import time
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from ._data import shuffled_blocks
+from ._divergence import check_final_weights, close_epoch, restore, state_is_finite
 from ._interrupt import NoGuard, TrainingInterrupted
 from ._kernels import add_scaled, all_finite, move_towards
 from ._model import Dropout
@@ -325,7 +325,7 @@ def _run_epoch(parts, live, fit, interrupt):
         ended = [run for run in live if not run.n_training]
         if ended:
             for run in ended:
-                _close_epoch(run)
+                close_epoch(run)
             _end_runs(parts, ended, fit, check=False)
             live = [run for run in live if run.n_training]
         parts = [part for part in parts if part.seats]
@@ -357,7 +357,7 @@ def _train_block(part, fit, block, rows_before, last_block, interrupt):
             bad_rows = _train_batch(part, fit, *batch, last=last)
             if not bad_rows.size:
                 break
-            divergences += [_restore(part, row, fit) for row in bad_rows]
+            divergences += [restore(part, row, fit) for row in bad_rows]
             part.drop(bad_rows, fit)
         if not part.seats:
             break
@@ -419,14 +419,14 @@ def _end_epoch(parts, live, fit, progress):
             overflowed = np.isfinite(objective) and not state_is_finite(run.states[member])
             if overflowed or not np.isfinite(objective):
                 diverged.append(row)
-                _restore(part, row, fit, state_overflow=overflowed).report()
+                restore(part, row, fit, state_overflow=overflowed).report()
                 run.n_training -= 1
             else:
                 objectives[id(run)].append(objective)
         part.drop(diverged, fit)
     ended = [run for run in live if not objectives[id(run)]]
     for run in ended:
-        _close_epoch(run)
+        close_epoch(run)
     _end_runs(parts, ended, fit, check=False)
     live = [run for run in live if objectives[id(run)]]
     scores = [None] * len(live)
@@ -498,126 +498,13 @@ def _end_runs(parts, runs, fit, *, check):
     a run alone would leave; their rows leave the parts."""
     for run in runs:
         if check:
-            _check_final_weights(run, parts, fit)
+            check_final_weights(run, parts, fit)
         if fit.rng is not None:
             # The stream as the run alone would leave it; others of the stack may go on.
             run.estimator._random_state = copy.deepcopy(fit.rng)
     ending = {id(run) for run in runs}
     for part in parts:
         part.drop([row for row, (run, _) in enumerate(part.seats) if id(run) in ending], fit)
-
-
-def _check_final_weights(run, parts, fit):
-    """Go back to sound weights where the last step of a call left ones that overflow.
-
-    Every step is checked by the next minibatch's loss, except the last one of a call:
-    the weights of the members still training are checked here on the first minibatch
-    of the data, one forward pass.
-    """
-    n_rows = min(fit.batch_size, fit.data.n_samples)
-    X, Y = fit.data.X[:n_rows], fit.data.Y[:n_rows]
-    with np.errstate(over="ignore", invalid="ignore"):
-        raw = fit.network.forward(fit.network.workspace(run.params, None, n_rows), X)
-        losses = fit.loss.per_sample(raw, Y)
-    for part in parts:
-        for member, row in part.rows_of(run).items():
-            if not (np.isfinite(raw[member]).all() and np.isfinite(losses[member]).all()):
-                _restore(part, row, fit, epoch=run.history.n_iter).report()
-                _close_epoch(run)
-
-
-def _restore(part, row, fit, *, epoch=None, state_overflow=False):
-    """Stop the member of ``row``, whose loss, gradient or optimizer state became non-finite.
-
-    Its restore point holds the last weights known to give a finite loss (and their
-    average, where the run averages its weights, from the same step). The moments
-    are spoilt by the exploding gradients, so the optimizer starts afresh from those
-    weights. Returns the :class:`_Divergence` to report. A member that has not taken a
-    single step in this call has no such weights: the call raises instead.
-    """
-    run, member = part.seats[row]
-    state = run.states[member]
-    if state.t == run.steps_before[member]:
-        raise untrainable_data_error(run.estimator, fit.data.X)
-    np.copyto(part.params[row], part.restore_points[row])
-    if part.averages is not None:
-        np.copyto(part.averages[row], part.restored_averages[row])
-    part.store([row])
-    state.t = 0
-    for name in state.buffer_names:
-        getattr(state, name).fill(0)
-    epoch = run.history.n_iter + 1 if epoch is None else epoch
-    return _Divergence(run, member, epoch, state.buffer_names if state_overflow else None)
-
-
-class _Divergence:
-    """A member stopped by divergence, to report in the thread of the user's call."""
-
-    def __init__(self, run, member, epoch, overflowed_buffers):
-        self.run, self.member, self.epoch = run, member, epoch
-        self.overflowed_buffers = overflowed_buffers
-
-    def report(self):
-        """A ConvergenceWarning that says what went wrong and what to change."""
-        run = self.run
-        if self.overflowed_buffers is not None:
-            # Adam's v holds squared gradients: a gradient entry beyond about 1e154
-            # overflows it, and the coordinate's step becomes m / inf = 0, a silent freeze.
-            what = (f"the optimizer's state ({', '.join(self.overflowed_buffers)}) "
-                    f"overflowed in epoch {self.epoch}")
-            advice = ("Gradients this large come from features (or targets) of huge "
-                      "magnitude: scale them, for instance with StandardScaler.")
-        else:
-            what = f"the training loss became non-finite in epoch {self.epoch}"
-            advice = ("Lower the solver's learning rate (e.g. "
-                      "solver=Adam(learning_rate=1e-4)), scale the features, or raise alpha.")
-        if run.n_members == 1:
-            outcome = ("training stopped, the last weights that gave a finite loss were kept "
-                       "and the optimizer's state reset")
-        else:
-            what = f"member {self.member} of the ensemble of {run.n_members}: {what}"
-            outcome = ("that member stopped training (the others go on), with the last "
-                       "weights that gave a finite loss and its optimizer's state reset")
-        warn(f"{type(run.estimator).__name__}: {what}; {outcome}. {advice}",
-             ConvergenceWarning)
-
-
-def _close_epoch(run):
-    """Close the epoch's callback subtask of a run that divergence ends mid-epoch."""
-    if run.callbacks is not None and run.callbacks.epoch is not None:
-        run.callbacks.epoch_ends(run.params)
-
-
-def state_is_finite(state):
-    """Whether every buffer of an optimizer state holds finite values only."""
-    for name in state.buffer_names:
-        buffer = getattr(state, name)
-        # One cheap sum is finite unless an entry is not, or the sum itself overflows.
-        with np.errstate(over="ignore", invalid="ignore"):
-            total = buffer.sum()
-        if not np.isfinite(total) and not np.isfinite(buffer).all():
-            return False
-    return True
-
-
-def untrainable_data_error(estimator, X):
-    """The error of a call whose first minibatch already gives a non-finite loss or gradient.
-
-    Nothing was trained, so no weights are known to be sound: the call raises and leaves
-    the model as it was. The loss at weights not yet stepped does not depend on the
-    learning rate, so the data are the cause.
-    """
-    values = X.data if sp.issparse(X) else X
-    with np.errstate(over="ignore", invalid="ignore"):
-        largest = float(np.max(np.abs(values))) if values.size else 0.0
-    return ValueError(
-        f"{type(estimator).__name__}: the training loss or its gradient is not finite at "
-        "the weights this call started from, on its first minibatch, so no step could be "
-        "taken and nothing was trained; the model is left as it was. The learning rate "
-        f"plays no part in this: the data are too large for {X.dtype} arithmetic (the "
-        f"largest |X| is {largest:.3g}). Scale the features, for instance with "
-        "StandardScaler, and check the targets for huge values."
-    )
 
 
 def warn_max_iter(estimator, n_epochs, *, validating):
