@@ -23,15 +23,14 @@ import math
 import time
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from ._data import shuffled_blocks
 from ._divergence import check_final_weights, close_epoch, restore, state_is_finite
 from ._interrupt import NoGuard, TrainingInterrupted
 from ._kernels import add_scaled, all_finite, move_towards
 from ._model import Dropout
+from ._reporting import Progress, print_epoch, warn_max_iter
 from ._threads import split_rows, thread_pool, training_threads
-from ._warnings import warn
 from .optim._stacked import StackedStates, step_rows
 
 NO_GUARD = NoGuard()
@@ -279,7 +278,7 @@ def train(runs, fit, n_epochs, *, incremental, interrupt=NO_GUARD):
                 _end_runs(parts, live, fit, check=False)
                 raise
             now = time.perf_counter()
-            progress = _Progress(epoch, n_epochs, now - started, now - call_started,
+            progress = Progress(epoch, n_epochs, now - started, now - call_started,
                                  incremental)
             live = _end_epoch(parts, live, fit, progress)
             parts = [part for part in parts if part.seats]
@@ -445,7 +444,7 @@ def _end_epoch(parts, live, fit, progress):
             for state in run.states:
                 schedule.observe(state, monitored, estimator.tol)
         if estimator.verbose:
-            _print_epoch(run, objective, score, progress, stop)
+            print_epoch(run, objective, score, progress, stop)
         if stop and score is not None and estimator.early_stopping:
             np.copyto(run.params, run.history.best_params)
         if run.callbacks is not None:
@@ -453,44 +452,6 @@ def _end_epoch(parts, live, fit, progress):
         (leaving if stop else going_on).append(run)
     _end_runs(parts, leaving, fit, check=True)
     return going_on
-
-
-class _Progress:
-    """Where a call is after an epoch, for ``verbose``: the epoch of the call, its
-    epochs at most, and the seconds of the epoch and of the call so far."""
-
-    def __init__(self, epoch, n_epochs, seconds, elapsed, incremental):
-        self.epoch, self.n_epochs = epoch, n_epochs
-        self.seconds, self.elapsed = seconds, elapsed
-        self.incremental = incremental
-
-    def describe(self, n_iter):
-        """The line's opening: which pass this is, of how many."""
-        if self.incremental:
-            return f"partial_fit call {n_iter} (one pass over its data)"
-        text = f"Epoch {self.epoch}/{self.n_epochs}"
-        if n_iter != self.epoch:  # a warm start goes on from the epochs before
-            text += f" (epoch {n_iter} of the model)"
-        return text
-
-    def timing(self):
-        """The epoch's seconds, and in ``fit`` the call's and an estimate of the most left."""
-        text = f"{self.seconds:.3f} s"
-        if self.incremental:
-            return text
-        left = (self.n_epochs - self.epoch) * self.elapsed / self.epoch
-        return f"{text}, {self.elapsed:.2f} s in all, at most about {left:.1f} s to go"
-
-
-def _print_epoch(run, objective, score, progress, stopped):
-    estimator = run.estimator
-    message = f"{progress.describe(run.history.n_iter)}: loss {objective:.6g}"
-    if score is not None:
-        message += f", validation score {score:.6g}"
-    print(f"{message}; {progress.timing()}")
-    if stopped and run.history.patience_exhausted:
-        print(f"No improvement greater than tol={estimator.tol} in "
-              f"{estimator.n_iter_no_change} consecutive epochs.")
 
 
 def _end_runs(parts, runs, fit, *, check):
@@ -505,24 +466,6 @@ def _end_runs(parts, runs, fit, *, check):
     ending = {id(run) for run in runs}
     for part in parts:
         part.drop([row for row, (run, _) in enumerate(part.seats) if id(run) in ending], fit)
-
-
-def warn_max_iter(estimator, n_epochs, *, validating):
-    """Warn that ``fit`` used all its epochs while the monitored quantity still improved,
-    with the advice for what it monitored."""
-    name = type(estimator).__name__
-    if validating:
-        what = "the validation score"
-        advice = ("Raise max_iter to train until it stops improving, or raise the "
-                  "learning rate (solver__learning_rate) to get there in fewer epochs.")
-    else:
-        what = "the training loss"
-        advice = ("Raise max_iter or the learning rate (solver__learning_rate), raise tol "
-                  "to accept smaller gains as convergence, or set early_stopping=True to "
-                  "stop when held-out data stop improving.")
-    warn(f"{name}: max_iter={n_epochs} epochs reached while {what} still improved by more "
-         f"than tol={estimator.tol} within the last n_iter_no_change="
-         f"{estimator.n_iter_no_change} epochs. {advice}", ConvergenceWarning)
 
 
 def epoch_objective(run, member, epoch_loss):
