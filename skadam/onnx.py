@@ -105,7 +105,7 @@ def _member_raw(model, member, X, dtype, opv):
     coefs = layout.coefs(params)
     intercepts = layout.intercepts(params)
     inputs = X
-    embedding = model._embedding if hasattr(model, "_embedding") else None
+    embedding = model._embedding
     if embedding is not None:
         w, b, V, c = (SCALE * view[0] for view in embedding.views(
             params[np.newaxis, layout.embedding_start:]))
