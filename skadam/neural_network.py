@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._activations import ACTIVATIONS
 from ._docs import REGRESSION_LOSS_UNITS, fill_doc
+from ._embeddings import AUTO_MAX_COLUMNS, AUTO_MAX_VALUES, AUTO_MIN_DISTINCT
 from ._heads import ClassifierBase, RegressorBase
 from ._losses import REGRESSION_LOSSES
 from ._model import coef_views, intercept_views
@@ -29,8 +30,8 @@ class _NetworkMixin:
     """Hidden layers, their activation and the weight views shared by both MLPs."""
 
     _auto_batch_size_doc = (
-        "64 rows below 20,000 training samples and 128\n        from there (never more "
-        "than the samples)")
+        f"64 rows below {AUTO_LARGER_BATCH_SAMPLES:,} training samples and 128\n        "
+        "from there (never more than the samples)")
 
     def _auto_batch_size(self, n_samples):
         # Smaller than scikit-learn's 200: on small data an epoch of 200-row batches
@@ -130,8 +131,9 @@ default="relu"
         mixed into 3 learned features (RealMLP's PBLD), which the first layer reads in
         front of the original columns. ``"periodic"`` embeds every column of more than
         two distinct values (not one-hot or indicator columns). ``"auto"`` embeds, of
-        the columns with at least 21 distinct values, the 16 with the most, and none
-        when the training data hold more than a million values (rows times columns):
+        the columns with at least """ + f"{AUTO_MIN_DISTINCT} distinct values, the " \
+        f"{AUTO_MAX_COLUMNS} with the most, and none\n        when the training data hold " \
+        f"more than {AUTO_MAX_VALUES:,} values (rows times columns):" + """
         the embedding's gain on tabular data, at a bounded cost on wide or large data
         (pixels, or hundreds of numeric columns, would take several times as long for
         no gain); the user guide's Tabular data page gives the measurements.
