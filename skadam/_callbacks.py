@@ -1,4 +1,38 @@
-"""scikit-learn's callback hooks around a fit and its epochs."""
+"""How a run's training reaches its estimator: scikit-learn's callback hooks around a
+fit and its epochs, the estimator's scorer, its name and verbosity."""
+
+
+class RunHooks:
+    """The way back from a run to the estimator it trains for, during one call.
+
+    The loop reads no estimator: it names the model in its messages, prints its epochs,
+    scores it on held-out data and calls scikit-learn's callbacks through these.
+
+    Parameters
+    ----------
+    estimator : BaseAdamEstimator
+        The estimator whose run trains; during the call it holds that run, so that a
+        scorer predicts with the run's weights.
+    callbacks : EpochCallbacks or None
+        scikit-learn's callback hooks of the call.
+
+    Examples
+    --------
+    >>> from skadam import LinearRegression
+    >>> from skadam._callbacks import RunHooks
+    >>> RunHooks(LinearRegression(verbose=1), None).name
+    'LinearRegression'
+    """
+
+    def __init__(self, estimator, callbacks):
+        self._estimator = estimator
+        self.callbacks = callbacks
+        self.name = type(estimator).__name__
+        self.verbose = bool(estimator.verbose)
+
+    def score(self, scorer, X, y, **weights):
+        """The scorer's value of the estimator, which predicts with the run's weights."""
+        return float(scorer(self._estimator, X, y, **weights))
 
 
 class EpochCallbacks:
@@ -29,12 +63,12 @@ class EpochCallbacks:
         self.epoch = self.context.subcontext(task_name="epoch")
         self.epoch.call_on_fit_task_begin(estimator=self.estimator, **self.data)
 
-    def epoch_ends(self, params):
+    def epoch_ends(self, run):
         """Close the epoch's subtask; return True if a callback asks to stop training."""
         stop = self.epoch.call_on_fit_task_end(
             estimator=self.estimator, **self.data,
             # A model that predicts with the weights of this epoch's end.
-            reconstruction_attributes=lambda: {"_params": params.copy()},
+            reconstruction_attributes=lambda: {"_run": run.copy()},
         )
         self.epoch = None
         return stop

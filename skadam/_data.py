@@ -47,7 +47,7 @@ class Validation:
                 scores.append(-float(np.average(losses, weights=self.sample_weight)))
             return scores
         weights = {} if self.sample_weight is None else {"sample_weight": self.sample_weight}
-        return [float(self.scorer(run.estimator, self.X_scored, self.y, **weights))
+        return [run.hooks.score(self.scorer, self.X_scored, self.y, **weights)
                 for run in runs]
 
 

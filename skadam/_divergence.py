@@ -46,7 +46,7 @@ def restore(part, row, fit, *, epoch=None, state_overflow=False):
     run, member = part.seats[row]
     state = run.states[member]
     if state.t == run.steps_before[member]:
-        raise untrainable_data_error(run.estimator, fit.data.X)
+        raise untrainable_data_error(run.hooks.name, fit.data.X)
     np.copyto(part.params[row], part.restore_points[row])
     if part.averages is not None:
         np.copyto(part.averages[row], part.restored_averages[row])
@@ -86,14 +86,15 @@ class Divergence:
             what = f"member {self.member} of the ensemble of {run.n_members}: {what}"
             outcome = ("that member stopped training (the others go on), with the last "
                        "weights that gave a finite loss and its optimizer's state reset")
-        warn(f"{type(run.estimator).__name__}: {what}; {outcome}. {advice}",
+        warn(f"{run.hooks.name}: {what}; {outcome}. {advice}",
              ConvergenceWarning)
 
 
 def close_epoch(run):
     """Close the epoch's callback subtask of a run that divergence ends mid-epoch."""
-    if run.callbacks is not None and run.callbacks.epoch is not None:
-        run.callbacks.epoch_ends(run.params)
+    callbacks = run.hooks.callbacks
+    if callbacks is not None and callbacks.epoch is not None:
+        callbacks.epoch_ends(run)
 
 
 def state_is_finite(state):
@@ -108,7 +109,7 @@ def state_is_finite(state):
     return True
 
 
-def untrainable_data_error(estimator, X):
+def untrainable_data_error(name, X):
     """The error of a call whose first minibatch already gives a non-finite loss or gradient.
 
     Nothing was trained, so no weights are known to be sound: the call raises and leaves
@@ -119,7 +120,7 @@ def untrainable_data_error(estimator, X):
     with np.errstate(over="ignore", invalid="ignore"):
         largest = float(np.max(np.abs(values))) if values.size else 0.0
     return ValueError(
-        f"{type(estimator).__name__}: the training loss or its gradient is not finite at "
+        f"{name}: the training loss or its gradient is not finite at "
         "the weights this call started from, on its first minibatch, so no step could be "
         "taken and nothing was trained; the model is left as it was. The learning rate "
         f"plays no part in this: the data are too large for {X.dtype} arithmetic (the "

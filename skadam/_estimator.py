@@ -6,7 +6,6 @@ optimizer state and history) and hands it to the one training loop as a stack of
 but their optimizer's hyperparameters and ``alpha``, as a batched search does.
 """
 
-import copy
 import functools
 import inspect
 from numbers import Integral, Real
@@ -21,15 +20,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._callbacks import EpochCallbacks
+from ._callbacks import EpochCallbacks, RunHooks
 from ._data import TrainingData, Validation
 from ._embeddings import PeriodicEmbedding, embedded_columns
-from ._history import History
 from ._interrupt import InterruptGuard, TrainingInterrupted
 from ._layout import ParameterLayout
-from ._loop import Fit, Run, train
+from ._loop import Fit, train
 from ._model import Network
 from ._persistence import plain_state, restored_state
+from ._run import Run, Stopping
 from ._sklearn_names import sklearn_name_error
 from ._validation_input import check_validation_data
 from ._warnings import warn
@@ -41,6 +40,9 @@ _CALLBACK_STATE = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
 # The least number of samples with which early_stopping="auto" holds out validation data:
 # with fewer, the held-out part (10 rows at the default fraction) would say little.
 AUTO_EARLY_STOPPING_SAMPLES = 100
+
+# Stands for an attribute a model did not have before a call.
+_ABSENT = object()
 
 SOLVERS = {"adam": Adam, "adamw": AdamW, "sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad}
 
@@ -101,7 +103,7 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
     _default_learning_rate = None
 
     def __sklearn_is_fitted__(self):
-        return hasattr(self, "_params")
+        return "_run" in self.__dict__
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -146,32 +148,37 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
     @with_callbacks
     def _fit_public(self, X, y, sample_weight, X_val, y_val, sample_weight_val, incremental,
                     classes=None):
-        # A call that raises must leave a fitted model as it was: training works on copies
-        # of the buffers, so restoring the attribute dictionary undoes everything.
-        saved = self.__dict__.copy()
+        # A call that raises must leave a fitted model as it was. It trains a run of its
+        # own (a copy, when it goes on from the model's), which the model holds from the
+        # start of training, so that scorers and callbacks see its weights; on failure the
+        # model goes back to its run and its description of the data.
+        fitted = {name: self.__dict__.get(name, _ABSENT)
+                  for name in (*self._DATA_ATTRIBUTES, "_run")}
         try:
             return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val,
                              incremental=incremental, classes=classes)
         except TrainingInterrupted:
             raise  # stopped between two steps: the model keeps what it has trained
         except BaseException:
-            # The callbacks' own bookkeeping stays, so that they are torn down.
-            callback_state = {key: self.__dict__[key] for key in _CALLBACK_STATE
-                              if key in self.__dict__}
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            self.__dict__.update(callback_state)
+            for name, value in fitted.items():
+                if value is _ABSENT:
+                    self.__dict__.pop(name, None)
+                else:
+                    self.__dict__[name] = value
             raise
+        finally:
+            if "_run" in self.__dict__:
+                self._run.end_call()
 
     def _fit(self, X, y, sample_weight, X_val, y_val, sample_weight_val, *, incremental,
              classes):
-        fit = self._prepare_fit(X, y, sample_weight, X_val, y_val, sample_weight_val,
-                                incremental=incremental, classes=classes)
+        run, fit = self._prepare_fit(X, y, sample_weight, X_val, y_val, sample_weight_val,
+                                     incremental=incremental, classes=classes)
         n_epochs = 1 if incremental else self.max_iter
         callbacks = EpochCallbacks(self, n_epochs, X, y, sample_weight)
+        self._run = self._for_call(run, callbacks)
         with InterruptGuard() as interrupt:
-            train([self._run(callbacks)], fit, n_epochs, incremental=incremental,
-                  interrupt=interrupt)
+            train([run], fit, n_epochs, incremental=incremental, interrupt=interrupt)
         callbacks.fit_ends()
         return self
 
@@ -179,9 +186,10 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
                      incremental, classes):
         """Validate, encode, split and initialise: what a fit starts training from.
 
-        Sets the fitted attributes (the parameters, the optimizer and its state, the
-        history) and returns the :class:`~skadam._loop.Fit` that :func:`train` runs the
-        estimator's run of (:meth:`_run`) on.
+        Sets the estimator's description of the data (``n_features_in_``, ``classes_``,
+        the target scaling...) and returns the :class:`~skadam._run.Run` to train (new,
+        or a copy of the model's to go on from) and the :class:`~skadam._loop.Fit` it
+        trains on.
         """
         self._validate_params()
         fitted = self.__sklearn_is_fitted__()
@@ -207,12 +215,14 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         y = self._check_target_shape(y)
         sample_weight = self._check_weights(sample_weight, X)
         solver = self._resolve_solver()
+        dropout, averaging = self._dropout(), bool(self._averaging_epochs())
 
         if continuing:
-            rng = copy.deepcopy(self._random_state)
+            run = self._run.resumed(solver, dropout=bool(dropout), averaging=averaging)
+            rng, seed = run.rng, run.seed
         else:
             rng = check_random_state(self.random_state)
-            self._validation_seed = rng.randint(np.iinfo(np.int32).max)
+            seed = rng.randint(np.iinfo(np.int32).max)
         self._check_targets(y, first=not continuing, classes=classes,
                             warm_start=continuing and not incremental)
         sample_weight = self._apply_class_weight(y, sample_weight, incremental)
@@ -220,8 +230,7 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         held_out = None
         if (X_val is not None) or (self._holds_out(X.shape[0]) and not incremental):
             (X, y, sample_weight), held_out = self._hold_out(
-                X, y, sample_weight, X_val, y_val, sample_weight_val
-            )
+                X, y, sample_weight, X_val, y_val, sample_weight_val, seed)
         # After the split: statistics of the targets (the regressors' scaling) come from
         # the training part alone, so the held-out targets never reach the training.
         Y = self._encode_targets(y, sample_weight, first=not continuing, dtype=X.dtype)
@@ -229,7 +238,7 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
 
         # Class codes (1-D) stand for one output per class.
         n_outputs = Y.shape[1] if Y.ndim == 2 else len(self.classes_)
-        embedding = self._make_embedding(X, continuing)
+        embedding = self._make_embedding(X, run.embedding if continuing else None)
         width = 0 if embedding is None else embedding.width
         layout = ParameterLayout(
             (X.shape[1] + width, *self._hidden_layer_sizes(), n_outputs),
@@ -238,43 +247,24 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         n_members = self._n_members()
         if continuing:
             self._check_same_layout(layout, n_members)
-            # A copy: a call that raises leaves the model's own buffers untouched.
-            params = self._params.copy()
         else:
             params = self._init_params(layout, embedding, X.dtype, Y, sample_weight, rng,
-                                       incremental, n_members)
-        states = [solver.init_state(member, n_decayed=layout.n_weights) for member in params]
-        previous = getattr(self, "_optimizer_states", None)
-        if continuing and previous is not None and all(
-                _same_kind_of_state(*pair) for pair in zip(previous, states, strict=True)):
-            for old, new in zip(previous, states, strict=True):
-                _copy_state(old, into=new)
+                                       seed, incremental, n_members)
+            run = Run.start(layout, embedding, params, solver, rng, seed,
+                            dropout=bool(dropout), averaging=averaging)
+        return run, Fit(Network(layout, self._activation(), embedding),
+                        self._make_loss(n_outputs), TrainingData(X, Y, sample_weight),
+                        validation, self._batch_size(X.shape[0]),
+                        rng if self.shuffle else None, dropout)
 
-        self._layout = layout
-        self._embedding = embedding
-        previous = getattr(self, "_trained_params", None) if continuing else None
-        self._params = params
-        # The weights the optimizer steps, where the model keeps their average: they go
-        # on from where the last call left them (from the model's own on a first call,
-        # or after a call that did not average), copied like the parameters.
-        self._trained_params = None if not self._averaging_epochs() else (
-            params if previous is None else previous).copy()
-        self.optimizer_ = solver
-        self._optimizer_states = states
-        self._random_state = rng
-        self._history = copy.deepcopy(self._history) if continuing else History()
-        dropout = self._dropout()
-        if dropout:
-            # Masks from streams of their own, seeded from the fit's seed: dropout
-            # leaves the shuffling as it is, and a copy keeps a failed call undoable.
-            previous = getattr(self, "_dropout_rngs", None) if continuing else None
-            self._dropout_rngs = (copy.deepcopy(previous) if previous is not None else
-                                  [np.random.default_rng([self._validation_seed, 1]
-                                                         + ([member] if member else []))
-                                   for member in range(n_members)])
-        return Fit(Network(layout, self._activation(), embedding), self._make_loss(n_outputs),
-                   TrainingData(X, Y, sample_weight), validation,
-                   self._batch_size(X.shape[0]), rng if self.shuffle else None, dropout)
+    def _for_call(self, run, callbacks):
+        """``run`` set up for a call of this estimator: its penalty, stopping rule, the
+        horizon of its average and its hooks."""
+        return run.for_call(alpha=self.alpha,
+                            stopping=Stopping(self.tol, self.n_iter_no_change,
+                                              self.early_stopping),
+                            averaging_epochs=self._averaging_epochs(),
+                            hooks=RunHooks(self, callbacks))
 
     def _n_members(self):
         """The number of networks trained side by side whose predictions are averaged."""
@@ -284,14 +274,15 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         """The embedding of numeric columns asked for: None, "auto" or "periodic"."""
         return None
 
-    def _make_embedding(self, X, continuing):
-        """The embedding of the first layer's input, learnt from the training part ``X``
-        on the first call (None without one, or without a column to embed)."""
+    def _make_embedding(self, X, previous):
+        """The embedding of the first layer's input: the ``previous`` one of the run a call
+        goes on from, else one learnt from the training part ``X`` (None without one, or
+        without a column to embed)."""
         rule = self._numeric_embedding()
         if not rule:
             return None
-        if continuing and getattr(self, "_embedding", None) is not None:
-            return self._embedding
+        if previous is not None:
+            return previous
         columns = embedded_columns(X, rule)
         return PeriodicEmbedding(columns) if columns.size else None
 
@@ -309,37 +300,10 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         """The horizon in epochs of the average of the weights the model keeps; 0 for none."""
         return 0.0
 
-    def _run(self, callbacks=None):
-        """This estimator's run: its parameters, optimizer, state, history and penalty."""
-        return Run(self, self._params, self.optimizer_, self._optimizer_states, self._history,
-                   self.alpha, callbacks, getattr(self, "_dropout_rngs", None),
-                   getattr(self, "_trained_params", None), self._averaging_epochs())
-
-    def _follow(self, leader):
-        """Start a fit as ``leader``'s, just prepared on the same data, would have it start.
-
-        The leader's fitted description of the data (classes, target scaling, feature
-        names, layout...) is this estimator's too; the initial parameters are copied and
-        the optimizer, its state and the history are this estimator's own.
-        """
-        for name in self._DATA_ATTRIBUTES:
-            if hasattr(leader, name):
-                setattr(self, name, getattr(leader, name))
-        self._params = leader._params.copy()
-        self._trained_params = self._params.copy() if self._averaging_epochs() else None
-        self._random_state = copy.deepcopy(leader._random_state)
-        if hasattr(leader, "_dropout_rngs"):
-            self._dropout_rngs = copy.deepcopy(leader._dropout_rngs)
-        self.optimizer_ = self._resolve_solver()
-        self._optimizer_states = [
-            self.optimizer_.init_state(member, n_decayed=self._layout.n_weights)
-            for member in self._params]
-        self._history = History()
-
-    # What the preparation of a fit learns from the data, which a fit that follows
-    # another (:func:`fit_together`) takes over; the heads add their target encoding.
-    _DATA_ATTRIBUTES = ("n_features_in_", "feature_names_in_", "_validation_seed",
-                        "_layout", "_embedding")
+    # The estimator's description of the data, which the preparation of a fit sets and
+    # the estimators of a batched search (:func:`fit_together`) share; the heads add
+    # their targets'.
+    _DATA_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
     def set_params(self, **params):
         """Set the parameters of this estimator and of its solver.
@@ -424,8 +388,9 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
                 "to monitor them, or leave them out."
             )
 
-    def _hold_out(self, X, y, sample_weight, X_val, y_val, sample_weight_val):
-        """Split off or validate the monitored set: ``(training part, held-out part)``.
+    def _hold_out(self, X, y, sample_weight, X_val, y_val, sample_weight_val, seed):
+        """Split off (by the run's ``seed``) or validate the monitored set:
+        ``(training part, held-out part)``.
 
         Each part is ``(X, y, sample_weight)`` with the targets as given, not encoded.
         """
@@ -442,7 +407,7 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
             try:
                 train_idx, val_idx = train_test_split(
                     indices, test_size=self.validation_fraction,
-                    random_state=self._validation_seed, stratify=stratify,
+                    random_state=seed, stratify=stratify,
                 )
             except ValueError as error:
                 raise ValueError(
@@ -493,7 +458,7 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
     def _check_feature_scale(self, X):
         """Say so when the columns of ``X`` are too far from standardised for training."""
 
-    def _init_params(self, layout, embedding, dtype, Y, sample_weight, rng, incremental,
+    def _init_params(self, layout, embedding, dtype, Y, sample_weight, rng, seed, incremental,
                      n_members):
         """Initial parameters, one row per member.
 
@@ -507,7 +472,7 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
                                          sample_weight, incremental)
         for member, row in enumerate(params):
             stream = rng if member == 0 else np.random.default_rng(
-                [self._validation_seed, 2, member])
+                [seed, 2, member])
             for coef, (fan_in, fan_out) in zip(layout.coefs(row), layout.weight_shapes,
                                                strict=True):
                 if layout.n_layers > 1:
@@ -556,19 +521,28 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         return self._make_loss(raw.shape[-1]).combine(raw)
 
     # The history's entries, under scikit-learn's names (documented on each estimator).
-    n_iter_ = property(lambda self: self._history.n_iter)
-    t_ = property(lambda self: self._history.n_samples_seen)
-    loss_curve_ = property(lambda self: self._history.losses)
-    best_loss_ = property(lambda self: self._history.best_loss)
-    validation_scores_ = property(lambda self: self._history.validation_scores)
-    best_validation_score_ = property(lambda self: self._history.best_validation_score)
-    patience_exhausted_ = property(lambda self: self._history.patience_exhausted)
-    _best_params = property(lambda self: self._history.best_params)
+    n_iter_ = property(lambda self: self._run.history.n_iter)
+    t_ = property(lambda self: self._run.history.n_samples_seen)
+    loss_curve_ = property(lambda self: self._run.history.losses)
+    best_loss_ = property(lambda self: self._run.history.best_loss)
+    validation_scores_ = property(lambda self: self._run.history.validation_scores)
+    best_validation_score_ = property(lambda self: self._run.history.best_validation_score)
+    patience_exhausted_ = property(lambda self: self._run.history.patience_exhausted)
+    optimizer_ = property(lambda self: self._run.optimizer)
 
     @property
     def optimizer_state_(self):
-        states = self._optimizer_states
+        states = self._run.states
         return states[0] if len(states) == 1 else tuple(states)
+
+    # The run's parts under the names the estimators' own code reads.
+    _params = property(lambda self: self._run.params)
+    _trained_params = property(lambda self: self._run.trained_params)
+    _layout = property(lambda self: self._run.layout)
+    _embedding = property(lambda self: self._run.embedding)
+    _optimizer_states = property(lambda self: self._run.states)
+    _random_state = property(lambda self: self._run.rng)
+    _best_params = property(lambda self: self._run.history.best_params)
 
 
 def fit_together(estimators, X, y, sample_weight=None):
@@ -620,18 +594,29 @@ def fit_together(estimators, X, y, sample_weight=None):
 
 def _fit_together(estimators, X, y, sample_weight):
     leader, *followers = estimators
-    fit = leader._prepare_fit(X, y, sample_weight, None, None, None, incremental=False,
-                              classes=None)
+    run, fit = leader._prepare_fit(X, y, sample_weight, None, None, None, incremental=False,
+                                   classes=None)
+    runs = [run]
     for estimator in followers:
         estimator._validate_params()
-        estimator._follow(leader)
+        # The leader's description of the data is every estimator's; its initial run
+        # is every run's start.
+        for name in leader._DATA_ATTRIBUTES:
+            if name in leader.__dict__:
+                setattr(estimator, name, getattr(leader, name))
+        runs.append(run.fork(estimator._resolve_solver(),
+                             averaging=bool(estimator._averaging_epochs())))
     # Each run reports its epochs to its own estimator's callbacks, as a fit alone does.
     callbacks = [EpochCallbacks(estimator, estimator.max_iter, X, y, sample_weight)
                  for estimator in estimators]
-    with InterruptGuard() as interrupt:
-        train([estimator._run(hooks) for estimator, hooks in zip(estimators, callbacks,
-                                                                  strict=True)],
-              fit, leader.max_iter, incremental=False, interrupt=interrupt)
+    for estimator, run, hooks in zip(estimators, runs, callbacks, strict=True):
+        estimator._run = estimator._for_call(run, hooks)
+    try:
+        with InterruptGuard() as interrupt:
+            train(runs, fit, leader.max_iter, incremental=False, interrupt=interrupt)
+    finally:
+        for run in runs:
+            run.end_call()
     for hooks in callbacks:
         hooks.fit_ends()
 
@@ -645,29 +630,7 @@ def _with_callbacks_of(estimator, others, body):
     return body()
 
 
-def _same_kind_of_state(previous, state):
-    return (
-        previous is not None
-        and previous.buffer_names == state.buffer_names
-        and previous.n_params == state.n_params
-        and all(getattr(previous, name).dtype == getattr(state, name).dtype
-                for name in state.buffer_names)
-    )
-
-
 @functools.cache
 def _init_parameters(cls):
     """The names ``cls.__init__`` takes (a subclass's own included)."""
     return frozenset(inspect.signature(cls.__init__).parameters)
-
-
-def _copy_state(state, into):
-    """Copy an optimizer state's step count, buffers and plateau bookkeeping into another."""
-    into.t = state.t
-    for name in state.PLATEAU_BOOKKEEPING:
-        # States pickled before plateaus were counted lack them: the defaults stay.
-        if hasattr(state, name):
-            setattr(into, name, getattr(state, name))
-    for name in state.buffer_names:
-        np.copyto(getattr(into, name), getattr(state, name))
-    return into

@@ -2,20 +2,22 @@
 
 Every fit trains a stack. Its rows are networks: one for ``fit`` and ``partial_fit``,
 one per member of an ensemble, one per grid point of a batched search (times its
-ensemble's members). A *run* is one model: the rows of one estimator, which share its
-:class:`~skadam._history.History`, its optimizer and its L2 penalty, while each row has
-its own parameters and optimizer state. Every row reads the same minibatches. An epoch
-shuffles by one permutation, walks contiguous batches (forward, loss gradient,
-backward, L2 penalty, optimizer step, each for all the rows in one call), and ends with
-each run's bookkeeping: its objective (the mean of its members'), its validation score
-(of the members' averaged prediction), best weights and patience. A run that averages
-its weights trains one set of weights and keeps a moving average of them, which is
-what it validates, keeps as its best and predicts with. A run that stops or
-runs out of patience leaves the stack with all its rows; a row whose training diverges
-goes back to sound weights and leaves alone, the other members of its run going on.
-What a fit guarantees (Ctrl-C between minibatches, callbacks, divergence going back to
-sound weights, early stopping) holds for every run of any stack because it is this one
-loop.
+ensemble's members). A *run* (:class:`~skadam._run.Run`) is one model: the rows of one
+estimator, which share its :class:`~skadam._history.History`, its optimizer, its L2
+penalty and its stopping rule, while each row has its own parameters and optimizer
+state. The loop reads runs only; a run reaches its estimator through its hooks.
+
+Every row reads the same minibatches. An epoch shuffles by one permutation, walks
+contiguous batches (forward, loss gradient, backward, L2 penalty, optimizer step, each
+for all the rows in one call), and ends with each run's bookkeeping: its objective
+(the mean of its members'), its validation score (of the members' averaged
+prediction), best weights and patience. A run that averages its weights trains one set
+of weights and keeps a moving average of them, which is what it validates, keeps as
+its best and predicts with. A run that stops or runs out of patience leaves the stack
+with all its rows; a row whose training diverges goes back to sound weights and leaves
+alone, the other members of its run going on. What a fit guarantees (Ctrl-C between
+minibatches, callbacks, divergence going back to sound weights, early stopping) holds
+for every run of any stack because it is this one loop.
 """
 
 import copy
@@ -34,57 +36,6 @@ from ._threads import split_rows, thread_pool, training_threads
 from .optim._stacked import StackedStates, step_rows
 
 NO_GUARD = NoGuard()
-
-
-class Run:
-    """One model of a stack: the networks of one estimator and everything that is its own.
-
-    Parameters
-    ----------
-    estimator : BaseAdamEstimator
-        The estimator whose fitted attributes the run's buffers and history are.
-    params : ndarray of shape (n_members, n_params)
-        The parameters of its members, one network per row: the estimator's own
-        buffer, which holds the run's weights whenever the loop hands control to the
-        estimator (bookkeeping, callbacks, the end of the call).
-    optimizer : Optimizer
-        Its resolved solver, the same for every member.
-    states : list of OptimizerState
-        One optimizer state per member.
-    history : History
-        Its history, continued by this call.
-    alpha : float
-        Its L2 penalty.
-    callbacks : EpochCallbacks or None
-        scikit-learn's callback hooks of its fit.
-    dropout_rngs : list of numpy.random.Generator or None
-        Each member's own stream of dropout masks, when the network drops units.
-    trained_params : ndarray of shape (n_members, n_params) or None
-        For a run that averages its weights, the estimator's buffer of the weights the
-        optimizer steps; ``params`` then holds their moving average. None for a run
-        whose optimizer steps ``params`` itself.
-    averaging_epochs : float
-        The horizon of that average in epochs (0 with ``trained_params=None``).
-    """
-
-    def __init__(self, estimator, params, optimizer, states, history, alpha, callbacks=None,
-                 dropout_rngs=None, trained_params=None, averaging_epochs=0.0):
-        self.estimator = estimator
-        self.params = params
-        self.trained_params = trained_params
-        self.averaging_epochs = float(averaging_epochs) if trained_params is not None else 0.0
-        self.optimizer, self.states = optimizer, list(states)
-        self.history = history
-        self.alpha = float(alpha)
-        self.callbacks = callbacks
-        self.dropout_rngs = dropout_rngs
-        self.steps_before = [state.t for state in self.states]
-        self.n_training = params.shape[0]  # members not stopped by divergence
-
-    @property
-    def n_members(self):
-        """The number of networks of the model."""
-        return self.params.shape[0]
 
 
 class Fit:
@@ -134,10 +85,10 @@ class _Part:
         whole = self.seats == [(run, m) for m in range(run.n_members)]
         averaging = any(run.trained_params is not None for run, _ in self.seats)
         if whole:
-            self.params = _trained(run)
+            self.params = run.stepped_params
             self.averages = run.params if averaging else None
         else:
-            self.params = np.stack([_trained(run)[member] for run, member in self.seats])
+            self.params = np.stack([run.stepped_params[member] for run, member in self.seats])
             self.averages = np.stack([run.params[member] for run, member in self.seats]
                                      ) if averaging else None
         self.is_copy = not whole
@@ -185,7 +136,7 @@ class _Part:
             return
         for row in range(len(self.seats)) if rows is None else rows:
             run, member = self.seats[row]
-            np.copyto(_trained(run)[member], self.params[row])
+            np.copyto(run.stepped_params[member], self.params[row])
             if self.averages is not None and run.trained_params is not None:
                 np.copyto(run.params[member], self.averages[row])
 
@@ -215,11 +166,6 @@ class _Part:
         self.restore_points = self.restore_points[kept]
         self.totals = self.totals[kept]
         self._rows_changed(fit)
-
-
-def _trained(run):
-    """The buffer of the weights the run's optimizer steps."""
-    return run.params if run.trained_params is None else run.trained_params
 
 
 def _counts_epochs(optimizers):
@@ -262,8 +208,8 @@ def train(runs, fit, n_epochs, *, incremental, interrupt=NO_GUARD):
         for epoch in range(1, n_epochs + 1):
             started = time.perf_counter()
             for run in live:
-                if run.callbacks is not None:
-                    run.callbacks.epoch_begins()
+                if run.hooks.callbacks is not None:
+                    run.hooks.callbacks.epoch_begins()
             try:
                 # Overflow is detected below and reported with advice; numpy's own
                 # warnings about it would only repeat that less helpfully.
@@ -273,8 +219,8 @@ def train(runs, fit, n_epochs, *, incremental, interrupt=NO_GUARD):
                 for part in parts:
                     part.store()
                 for run in live:
-                    if run.callbacks is not None:
-                        run.callbacks.epoch_ends(run.params)
+                    if run.hooks.callbacks is not None:
+                        run.hooks.callbacks.epoch_ends(run)
                 _end_runs(parts, live, fit, check=False)
                 raise
             now = time.perf_counter()
@@ -287,10 +233,10 @@ def train(runs, fit, n_epochs, *, incremental, interrupt=NO_GUARD):
         else:
             if not incremental:
                 for run in live:
-                    warn_max_iter(run.estimator, n_epochs, validating=fit.validation is not None)
+                    warn_max_iter(run, n_epochs, validating=fit.validation is not None)
         _end_runs(parts, live, fit, check=True)
     for run in runs:
-        if not incremental and fit.validation is not None and run.estimator.early_stopping:
+        if not incremental and fit.validation is not None and run.stopping.restore_best:
             if run.history.best_params is not None:
                 np.copyto(run.params, run.history.best_params)
 
@@ -433,22 +379,22 @@ def _end_epoch(parts, live, fit, progress):
         scores = fit.validation.scores(live, fit.network, fit.loss)
     going_on, leaving = [], []
     for run, score in zip(live, scores, strict=True):
-        estimator = run.estimator
+        stopping = run.stopping
         objective = math.fsum(objectives[id(run)]) / len(objectives[id(run)])
-        stop = run.history.record(objective, n_samples, run.params, tol=estimator.tol,
-                                  n_iter_no_change=estimator.n_iter_no_change, score=score)
+        stop = run.history.record(objective, n_samples, run.params, tol=stopping.tol,
+                                  n_iter_no_change=stopping.n_iter_no_change, score=score)
         schedule = run.optimizer.learning_rate
         if getattr(schedule, "on_plateau", False):
             # What early stopping monitors, higher is better, for every member alike.
             monitored = -objective if score is None else score
             for state in run.states:
-                schedule.observe(state, monitored, estimator.tol)
-        if estimator.verbose:
+                schedule.observe(state, monitored, stopping.tol)
+        if run.hooks.verbose:
             print_epoch(run, objective, score, progress, stop)
-        if stop and score is not None and estimator.early_stopping:
+        if stop and score is not None and stopping.restore_best:
             np.copyto(run.params, run.history.best_params)
-        if run.callbacks is not None:
-            stop = run.callbacks.epoch_ends(run.params) or stop
+        if run.hooks.callbacks is not None:
+            stop = run.hooks.callbacks.epoch_ends(run) or stop
         (leaving if stop else going_on).append(run)
     _end_runs(parts, leaving, fit, check=True)
     return going_on
@@ -462,7 +408,7 @@ def _end_runs(parts, runs, fit, *, check):
             check_final_weights(run, parts, fit)
         if fit.rng is not None:
             # The stream as the run alone would leave it; others of the stack may go on.
-            run.estimator._random_state = copy.deepcopy(fit.rng)
+            run.rng = copy.deepcopy(fit.rng)
     ending = {id(run) for run in runs}
     for part in parts:
         part.drop([row for row, (run, _) in enumerate(part.seats) if id(run) in ending], fit)
@@ -476,7 +422,7 @@ def epoch_objective(run, member, epoch_loss):
     """
     if run.alpha > 0:
         # The weights the losses were of: the trained ones, not their average.
-        weights = _trained(run)[member, : run.estimator._layout.n_weights]
+        weights = run.stepped_params[member, : run.layout.n_weights]
         with np.errstate(over="ignore"):
             epoch_loss += 0.5 * run.alpha * float(np.dot(weights, weights))
     return float(epoch_loss)

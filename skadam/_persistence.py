@@ -1,7 +1,8 @@
 """A fitted estimator's state for pickle and skops: numpy arrays and Python builtins.
 
-In memory a fitted model keeps a few objects of skadam's own (its parameter layout, its
-embedding, its history, its optimizer states). Saved, each becomes what rebuilds it: the
+In memory a fitted model keeps its :class:`~skadam._run.Run`, made of objects of
+skadam's own (its parameter layout, its embedding, its history, its optimizer states).
+Saved, the run becomes one entry per part, and each object what rebuilds it: the
 layout's sizes, the embedded columns, the history's numbers and arrays, each optimizer
 state's buffers. skops then trusts nothing of skadam's but its public classes (the
 estimator and its optimizer), and no numpy type beyond arrays; a pickle holds nothing
@@ -13,6 +14,7 @@ import numpy as np
 from ._embeddings import PeriodicEmbedding
 from ._history import History
 from ._layout import ParameterLayout
+from ._run import Run
 from .optim import OptimizerState
 from .optim._chunks import chunk_layout
 
@@ -32,6 +34,9 @@ def plain_state(state):
     ({'layer_sizes': [2, 1], 'fit_intercept': True, 'n_embedding': 0}, 'dict')
     """
     state = dict(state)
+    run = state.pop("_run", None)
+    if run is not None:
+        state.update(_run_parts(run))
     layout = state.get("_layout")
     if isinstance(layout, ParameterLayout):
         state["_layout"] = {"layer_sizes": list(layout.layer_sizes),
@@ -61,8 +66,8 @@ def restored_state(state):
     >>> from skadam._persistence import plain_state, restored_state
     >>> X = np.random.default_rng(0).normal(size=(20, 2))
     >>> model = LinearRegression(max_iter=2, random_state=0).fit(X, X[:, 0])
-    >>> restored = restored_state(plain_state(model.__dict__))
-    >>> restored["_layout"].layer_sizes, restored["_history"].n_iter
+    >>> run = restored_state(plain_state(model.__dict__))["_run"]
+    >>> run.layout.layer_sizes, run.history.n_iter
     ((2, 1), 2)
     """
     state = dict(state)
@@ -80,7 +85,28 @@ def restored_state(state):
     if states is not None:
         state["_optimizer_states"] = [
             _restored_optimizer_state(one) if isinstance(one, dict) else one for one in states]
+    if "_params" in state:
+        state["_run"] = _run_of(state)
     return state
+
+
+# Where each part of a run is saved. The names are the attributes the estimators kept
+# before they had a run, so that models saved then load.
+_RUN_PARTS = {"layout": "_layout", "embedding": "_embedding", "params": "_params",
+              "trained_params": "_trained_params", "optimizer": "optimizer_",
+              "states": "_optimizer_states", "history": "_history", "rng": "_random_state",
+              "seed": "_validation_seed", "dropout_rngs": "_dropout_rngs"}
+
+
+def _run_parts(run):
+    return {name: getattr(run, part) for part, name in _RUN_PARTS.items()}
+
+
+def _run_of(state):
+    parts = {part: state.pop(name, None) for part, name in _RUN_PARTS.items()}
+    return Run(parts.pop("layout"), parts.pop("embedding"), parts.pop("params"),
+               parts.pop("optimizer"), parts.pop("states"), parts.pop("history"),
+               parts.pop("rng"), parts.pop("seed"), **parts)
 
 
 def _python(value):

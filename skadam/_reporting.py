@@ -35,20 +35,19 @@ class Progress:
 
 def print_epoch(run, objective, score, progress, stopped):
     """Print ``verbose``'s line for a run's epoch, and why it stops when patience ran out."""
-    estimator = run.estimator
     message = f"{progress.describe(run.history.n_iter)}: loss {objective:.6g}"
     if score is not None:
         message += f", validation score {score:.6g}"
     print(f"{message}; {progress.timing()}")
     if stopped and run.history.patience_exhausted:
-        print(f"No improvement greater than tol={estimator.tol} in "
-              f"{estimator.n_iter_no_change} consecutive epochs.")
+        print(f"No improvement greater than tol={run.stopping.tol} in "
+              f"{run.stopping.n_iter_no_change} consecutive epochs.")
 
 
-def warn_max_iter(estimator, n_epochs, *, validating):
-    """Warn that ``fit`` used all its epochs while the monitored quantity still improved,
-    with the advice for what it monitored."""
-    name = type(estimator).__name__
+def warn_max_iter(run, n_epochs, *, validating):
+    """Warn that ``fit`` used all its epochs while the run's monitored quantity still
+    improved, with the advice for what it monitored."""
+    name, stopping = run.hooks.name, run.stopping
     if validating:
         what = "the validation score"
         advice = ("Raise max_iter to train until it stops improving, or raise the "
@@ -59,5 +58,5 @@ def warn_max_iter(estimator, n_epochs, *, validating):
                   "to accept smaller gains as convergence, or set early_stopping=True to "
                   "stop when held-out data stop improving.")
     warn(f"{name}: max_iter={n_epochs} epochs reached while {what} still improved by more "
-         f"than tol={estimator.tol} within the last n_iter_no_change="
-         f"{estimator.n_iter_no_change} epochs. {advice}", ConvergenceWarning)
+         f"than tol={stopping.tol} within the last n_iter_no_change="
+         f"{stopping.n_iter_no_change} epochs. {advice}", ConvergenceWarning)

@@ -39,7 +39,7 @@ def test_the_kept_weights_are_the_bias_corrected_average_of_the_trained_ones(
     assert not np.allclose(averaged._params, plain._params)
     # The model predicts with the average.
     reference = clone(plain).partial_fit(X, Y)
-    reference._params = averaged._params
+    reference._run.params = averaged._params
     np.testing.assert_array_equal(averaged.predict(X), reference.predict(X))
 
 
