@@ -319,13 +319,26 @@ def test_kernels_refuse_arrays_they_cannot_read_or_write():
         kernels.add_scaled(frozen, x, 1.0)
 
 
-def _compile_args():
-    """The flags setup.py builds the kernels with, read from setup.py itself."""
+def _setup_value(name):
+    """The expression setup.py assigns to `name`, read from setup.py itself."""
     tree = ast.parse(Path(__file__).parents[1].joinpath("setup.py").read_text())
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and node.targets[0].id == "compile_args":
-            return ast.literal_eval(node.value.orelse)
-    raise AssertionError("setup.py no longer sets compile_args")
+        if isinstance(node, ast.Assign) and node.targets[0].id == name:
+            return node.value
+    raise AssertionError(f"setup.py no longer sets {name}")
+
+
+def _compile_args():
+    """The flags setup.py builds the kernels with."""
+    return ast.literal_eval(_setup_value("compile_args").orelse)
+
+
+def _kernel_files():
+    """The sources and headers setup.py builds the kernels from, by their paths."""
+    root = Path(__file__).parents[1]
+    names = ast.literal_eval(_setup_value("kernel_sources"))
+    headers = ast.literal_eval(_setup_value("kernel_headers"))
+    return [root / name for name in names], [root / name for name in headers]
 
 
 def _cpu_flags():
@@ -337,8 +350,9 @@ def test_kernels_give_the_same_bits_on_every_instruction_set(tmp_path):
     # The build runs the kernels through the widest vector instructions the CPU has; each
     # machine must compute what any other computes. Build one copy per instruction set
     # this machine can run, and compare every kernel's results bit for bit.
-    source = Path(kernels.__file__).parent.joinpath("_kernels.c").read_text()
-    clones = re.search(r"target_clones\(([^)]*)\)", source).group(1)
+    sources, headers = _kernel_files()
+    texts = {path: path.read_text() for path in sources + headers}
+    clones = re.search(r"target_clones\(([^)]*)\)", "".join(texts.values())).group(1)
     targets = [name.strip().strip('"') for name in clones.split(",")]
     runnable = [target for target in targets
                 if target == "default" or target in _cpu_flags()]
@@ -346,11 +360,16 @@ def test_kernels_give_the_same_bits_on_every_instruction_set(tmp_path):
     modules = {}
     for target in runnable:
         attribute = "" if target == "default" else f'__attribute__((target("{target}")))'
-        path = tmp_path / f"{target}.c"
-        path.write_text(source.replace(f"__attribute__((target_clones({clones})))", attribute))
+        # Every file copied side by side, so that the sources include the copied header.
+        directory = tmp_path / target
+        directory.mkdir()
+        for path, text in texts.items():
+            directory.joinpath(path.name).write_text(
+                text.replace(f"__attribute__((target_clones({clones})))", attribute))
         library = tmp_path / f"_kernels_{target}{sysconfig.get_config_var('EXT_SUFFIX')}"
         subprocess.run(["gcc", "-shared", "-fPIC", *_compile_args(), f"-I{include}",
-                        str(path), "-o", str(library)], check=True)
+                        *(str(directory / path.name) for path in sources), "-o",
+                        str(library)], check=True)
         loader = importlib.machinery.ExtensionFileLoader("_kernels", str(library))
         spec = importlib.util.spec_from_file_location("_kernels", library, loader=loader)
         module = importlib.util.module_from_spec(spec)
