@@ -22,7 +22,7 @@ def check_final_weights(run, parts, fit):
     the weights of the members still training are checked here on the first minibatch
     of the data, one forward pass.
     """
-    n_rows = min(fit.batch_size, fit.data.n_samples)
+    n_rows = fit.batch_size
     X, Y = fit.data.X[:n_rows], fit.data.Y[:n_rows]
     with np.errstate(over="ignore", invalid="ignore"):
         raw = fit.network.forward(fit.network.workspace(run.params, None, n_rows), X)
@@ -59,15 +59,18 @@ def restore(part, row, fit, *, epoch=None, state_overflow=False):
 
 
 class Divergence:
-    """A member stopped by divergence, to report in the thread of the user's call."""
+    """A member stopped by divergence, to report in the thread of the user's call (a part
+    of a stack may train on another thread)."""
 
     def __init__(self, run, member, epoch, overflowed_buffers):
         self.run, self.member, self.epoch = run, member, epoch
         self.overflowed_buffers = overflowed_buffers
 
     def report(self):
-        """A ConvergenceWarning that says what went wrong and what to change."""
+        """The caller's side of a divergence: the member no longer counts among its run's
+        training ones, and a ConvergenceWarning says what went wrong and what to change."""
         run = self.run
+        run.n_training -= 1
         if self.overflowed_buffers is not None:
             # Adam's v holds squared gradients: a gradient entry beyond about 1e154
             # overflows it, and the coordinate's step becomes m / inf = 0, a silent freeze.

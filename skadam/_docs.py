@@ -1,5 +1,9 @@
 """Docstring fragments shared by the estimators, so each parameter is described once."""
 
+import textwrap
+
+from ._losses import REGRESSION_LOSSES
+
 TRAINING_PARAMETERS = """\
 solver : {{"adam", "adamw", "sgd", "rmsprop", "adagrad"}} or Optimizer, default="adam"
         The optimizer. A name stands for that class of :mod:`skadam.optim` with its
@@ -82,8 +86,19 @@ REGRESSION_LOSS_UNITS = """ With the squared error and
         times the loss (averaged over the targets). Validation losses alike."""
 
 
+def _regression_loss_parameter():
+    """The regressors' ``loss`` parameter, from the losses ``REGRESSION_LOSSES`` names."""
+    names = ", ".join(f'"{name}"' for name in REGRESSION_LOSSES)
+    kinds = "; ".join(f'"{name}", {loss.description}'
+                      for name, loss in REGRESSION_LOSSES.items())
+    text = textwrap.fill(f"The loss: {kinds}.", width=84, initial_indent=" " * 8,
+                         subsequent_indent=" " * 8)
+    return f'loss : {{{names}}}, default="squared_error"\n{text}'
+
+
 def fill_doc(**values):
-    """Class decorator replacing ``{training_parameters}`` and ``{history_attributes}``."""
+    """Class decorator replacing ``{training_parameters}``, ``{history_attributes}`` and
+    ``{loss_parameter}``."""
 
     def decorate(cls):
         training = TRAINING_PARAMETERS.format(
@@ -98,7 +113,7 @@ def fill_doc(**values):
         history = HISTORY_ATTRIBUTES.format(loss_units=values.get("loss_units", ""))
         cls.__doc__ = cls.__doc__.replace("{training_parameters}", training).replace(
             "{history_attributes}", history
-        )
+        ).replace("{loss_parameter}", _regression_loss_parameter())
         return cls
 
     return decorate

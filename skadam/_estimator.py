@@ -1,9 +1,11 @@
 """The estimator base shared by all four estimators: parameters, validation, one _fit path.
 
-A fit validates and encodes its data, builds a run (the estimator's parameters,
-optimizer state and history) and hands it to the one training loop as a stack of one;
-:func:`fit_together` hands it the runs of several estimators of one configuration
-but their optimizer's hyperparameters and ``alpha``, as a batched search does.
+A fit validates and encodes its data, sets the estimator's description of them
+(``n_features_in_``, ``classes_``, the target scaling), starts a
+:class:`~skadam._run.Run` (or resumes a copy of the model's) and hands it to the one
+training loop as a stack of one; :func:`~skadam._fit_together.fit_together` hands it
+the runs of several estimators of one configuration, as a batched search does. The
+fitted attributes read the run.
 """
 
 import functools
@@ -11,18 +13,16 @@ import inspect
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
 from sklearn.callback import CallbackSupportMixin, with_callbacks
-from sklearn.metrics import check_scoring
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._callbacks import EpochCallbacks, RunHooks
-from ._data import TrainingData, Validation
+from ._data import TrainingData
 from ._embeddings import PeriodicEmbedding, embedded_columns
+from ._held_out import HeldOutMixin
 from ._interrupt import InterruptGuard, TrainingInterrupted
 from ._layout import ParameterLayout
 from ._loop import Fit, train
@@ -30,16 +30,8 @@ from ._model import Network
 from ._persistence import plain_state, restored_state
 from ._run import Run, Stopping
 from ._sklearn_names import sklearn_name_error
-from ._validation_input import check_validation_data
 from ._warnings import warn
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
-
-# What scikit-learn's callback machinery keeps on an estimator during a fit.
-_CALLBACK_STATE = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
-
-# The least number of samples with which early_stopping="auto" holds out validation data:
-# with fewer, the held-out part (10 rows at the default fraction) would say little.
-AUTO_EARLY_STOPPING_SAMPLES = 100
 
 # Stands for an attribute a model did not have before a call.
 _ABSENT = object()
@@ -47,7 +39,7 @@ _ABSENT = object()
 SOLVERS = {"adam": Adam, "adamw": AdamW, "sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad}
 
 
-class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
+class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
     """Shared machinery; subclasses define the network shape, the loss and the targets.
 
     Supports scikit-learn's callbacks (``set_callbacks``): a fit is a task whose
@@ -286,12 +278,6 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         columns = embedded_columns(X, rule)
         return PeriodicEmbedding(columns) if columns.size else None
 
-    def _holds_out(self, n_samples):
-        """Whether ``fit`` on ``n_samples`` holds out ``validation_fraction`` of them."""
-        if self.early_stopping == "auto":
-            return n_samples >= AUTO_EARLY_STOPPING_SAMPLES
-        return bool(self.early_stopping)
-
     def _dropout(self):
         """The probability of dropping a hidden unit in training; none without hidden layers."""
         return 0.0
@@ -360,8 +346,9 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
         return clone(self.solver)
 
     def _batch_size(self, n_samples):
+        """The minibatch asked for; the fit takes at most its ``n_samples`` rows."""
         if self.batch_size == "auto":
-            return min(self._auto_batch_size(n_samples), n_samples)
+            return self._auto_batch_size(n_samples)
         return self.batch_size
 
     def _auto_batch_size(self, n_samples):
@@ -378,82 +365,6 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
 
     def _check_target_shape(self, y):
         return y
-
-    def _check_validation_request(self, X_val, y_val, incremental):
-        if X_val is None or y_val is None:
-            raise ValueError("Pass both X_val and y_val, or neither.")
-        if not incremental and not self.early_stopping:
-            raise ValueError(
-                "X_val and y_val are only used for early stopping: set early_stopping=True "
-                "to monitor them, or leave them out."
-            )
-
-    def _hold_out(self, X, y, sample_weight, X_val, y_val, sample_weight_val, seed):
-        """Split off (by the run's ``seed``) or validate the monitored set:
-        ``(training part, held-out part)``.
-
-        Each part is ``(X, y, sample_weight)`` with the targets as given, not encoded.
-        """
-        if X_val is not None:
-            X_val, y_val = check_validation_data(self, X_val, y_val, X.dtype)
-            y_val = self._check_target_shape(y_val)
-            self._check_targets(y_val, first=False, classes=None, warm_start=False)
-            self._check_validation_labels(y_val)
-            sample_weight_val = self._check_weights(sample_weight_val, X_val)
-            train_part = (X, y, sample_weight)
-        else:
-            indices = np.arange(X.shape[0])
-            stratify = self._stratify(y)
-            try:
-                train_idx, val_idx = train_test_split(
-                    indices, test_size=self.validation_fraction,
-                    random_state=seed, stratify=stratify,
-                )
-            except ValueError as error:
-                raise ValueError(
-                    f"early_stopping could not hold out validation_fraction="
-                    f"{self.validation_fraction} of {X.shape[0]} samples ({error}). Pass "
-                    "more samples, a larger validation_fraction, or X_val and y_val."
-                ) from error
-            weights = (None,) * 2 if sample_weight is None else (
-                sample_weight[train_idx], sample_weight[val_idx])
-            train_part = (X[train_idx], y[train_idx], weights[0])
-            X_val, y_val, sample_weight_val = X[val_idx], y[val_idx], weights[1]
-        for part, weights in (("training", train_part[2]), ("validation", sample_weight_val)):
-            if weights is not None and not weights.sum() > 0:
-                raise ValueError(
-                    f"The {part} data for early stopping have only zero sample weights, so "
-                    "there is nothing to measure. Pass X_val and y_val (with "
-                    "sample_weight_val) chosen so that both parts weigh something, or more "
-                    "samples of non-zero weight."
-                )
-        return train_part, (X_val, y_val, sample_weight_val)
-
-    def _check_validation_labels(self, y_val):
-        """Refuse validation targets the model cannot score (a classifier's new labels)."""
-
-    def _validation(self, X_val, y_val, sample_weight_val, dtype):
-        """The :class:`Validation` of a held-out part, its targets encoded as in training."""
-        Y_val = self._encode_targets(y_val, sample_weight_val, first=False, dtype=dtype)
-        scorer = None if self.scoring == "loss" else check_scoring(self, self.scoring)
-        return Validation(X_val, y_val, Y_val, sample_weight_val, scorer,
-                          None if scorer is None else self._with_feature_names(X_val))
-
-    def _with_feature_names(self, X):
-        """Validated rows as a DataFrame of the fitted column names, for a scorer: a
-        scorer calls ``predict``, which warns of rows without the names the model was
-        fitted with (scikit-learn's issue 24846). ``X`` itself without names to give."""
-        names = getattr(self, "feature_names_in_", None)
-        if names is None or sp.issparse(X):
-            return X
-        try:
-            import pandas as pd
-        except ImportError:  # names from another DataFrame library: predict warns
-            return X
-        return pd.DataFrame(X, columns=names, copy=False)
-
-    def _stratify(self, y):
-        return None
 
     def _check_feature_scale(self, X):
         """Say so when the columns of ``X`` are too far from standardised for training."""
@@ -543,91 +454,6 @@ class BaseAdamEstimator(CallbackSupportMixin, BaseEstimator):
     _optimizer_states = property(lambda self: self._run.states)
     _random_state = property(lambda self: self._run.rng)
     _best_params = property(lambda self: self._run.history.best_params)
-
-
-def fit_together(estimators, X, y, sample_weight=None):
-    """Fit ``estimators`` on ``(X, y)`` as each one's ``fit`` would, in one training loop.
-
-    The estimators differ at most in ``alpha`` and the solver's hyperparameters (not
-    its class or buffers), so the first one's preparation (validation, encoding, split,
-    initial weights, shuffling) is every one's, and their runs train as one stack: each
-    minibatch is read once for all of them, each optimizer steps its own row, and each
-    run stops where it would stop alone, with the same parameters bit for bit.
-
-    Parameters
-    ----------
-    estimators : list of BaseAdamEstimator
-        Estimators of one class whose parameters differ at most in ``alpha`` and the
-        solver's hyperparameters, with an integer or RandomState ``random_state``.
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Training data.
-    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        Targets.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Sample weights.
-
-    Returns
-    -------
-    estimators : list of BaseAdamEstimator
-        The same estimators, fitted.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn.datasets import load_iris
-    >>> from skadam import LogisticRegression
-    >>> from skadam.optim import Adam
-    >>> from skadam._estimator import fit_together
-    >>> X, y = load_iris(return_X_y=True)
-    >>> models = [LogisticRegression(solver=Adam(learning_rate=rate), max_iter=20,
-    ...                              random_state=0) for rate in (0.1, 0.01)]
-    >>> alone = LogisticRegression(solver=Adam(learning_rate=0.01), max_iter=20,
-    ...                            random_state=0).fit(X, y)
-    >>> fitted = fit_together(models, X, y)
-    >>> bool(np.array_equal(fitted[1].coef_, alone.coef_))
-    True
-    """
-    _with_callbacks_of(estimators[0], list(estimators[1:]),
-                       lambda: _fit_together(estimators, X, y, sample_weight))
-    return estimators
-
-
-def _fit_together(estimators, X, y, sample_weight):
-    leader, *followers = estimators
-    run, fit = leader._prepare_fit(X, y, sample_weight, None, None, None, incremental=False,
-                                   classes=None)
-    runs = [run]
-    for estimator in followers:
-        estimator._validate_params()
-        # The leader's description of the data is every estimator's; its initial run
-        # is every run's start.
-        for name in leader._DATA_ATTRIBUTES:
-            if name in leader.__dict__:
-                setattr(estimator, name, getattr(leader, name))
-        runs.append(run.fork(estimator._resolve_solver(),
-                             averaging=bool(estimator._averaging_epochs())))
-    # Each run reports its epochs to its own estimator's callbacks, as a fit alone does.
-    callbacks = [EpochCallbacks(estimator, estimator.max_iter, X, y, sample_weight)
-                 for estimator in estimators]
-    for estimator, run, hooks in zip(estimators, runs, callbacks, strict=True):
-        estimator._run = estimator._for_call(run, hooks)
-    try:
-        with InterruptGuard() as interrupt:
-            train(runs, fit, leader.max_iter, incremental=False, interrupt=interrupt)
-    finally:
-        for run in runs:
-            run.end_call()
-    for hooks in callbacks:
-        hooks.fit_ends()
-
-
-@with_callbacks
-def _with_callbacks_of(estimator, others, body):
-    """Run ``body`` with the callbacks of every estimator of ``[estimator, *others]`` set
-    up and, whatever happens, torn down, as each one's own ``fit`` would."""
-    if others:
-        return _with_callbacks_of(others[0], others[1:], body)
-    return body()
 
 
 @functools.cache

@@ -104,7 +104,6 @@ class _Part:
         self.optimizers = [run.optimizer for run in runs]
         self.alphas = np.array([run.alpha for run in runs])
         self.penalised = bool(self.alphas.any())
-        self.per_epoch = _counts_epochs(self.optimizers)
         n_weights = fit.network.layout.n_weights
         # Weights come first in every row: the L2 penalty acts on one leading slice.
         self.weights, self.grad_weights = self.params[:, :n_weights], self.grad[:, :n_weights]
@@ -166,12 +165,6 @@ class _Part:
         self.restore_points = self.restore_points[kept]
         self.totals = self.totals[kept]
         self._rows_changed(fit)
-
-
-def _counts_epochs(optimizers):
-    """Whether some optimizer's learning rate is a schedule counted in epochs."""
-    return any(getattr(optimizer.learning_rate, "per_epoch", False)
-               for optimizer in optimizers)
 
 
 def train(runs, fit, n_epochs, *, incremental, interrupt=NO_GUARD):
@@ -266,7 +259,6 @@ def _run_epoch(parts, live, fit, interrupt):
         results.insert(0, first)
         for divergence in (divergence for result in results for divergence in result):
             divergence.report()
-            divergence.run.n_training -= 1
         ended = [run for run in live if not run.n_training]
         if ended:
             for run in ended:
@@ -293,11 +285,10 @@ def _train_block(part, fit, block, rows_before, last_block, interrupt):
         stop = min(start + fit.batch_size, X.shape[0])
         batch = (X[start:stop], Y[start:stop], None if weight is None else weight[start:stop])
         last = last_block and stop == X.shape[0]
-        if part.per_epoch:
-            # The progress this update completes, for schedules counted in epochs.
-            fraction = (rows_before + stop) / fit.data.n_samples
-            for (run, _), state in zip(part.seats, part.states.states, strict=True):
-                state.epoch = run.history.n_iter + fraction
+        # The progress this update completes, which schedules counted in epochs read.
+        fraction = (rows_before + stop) / fit.data.n_samples
+        for (run, _), state in zip(part.seats, part.states.states, strict=True):
+            state.epoch = run.history.n_iter + fraction
         while part.seats:
             bad_rows = _train_batch(part, fit, *batch, last=last)
             if not bad_rows.size:
@@ -365,7 +356,6 @@ def _end_epoch(parts, live, fit, progress):
             if overflowed or not np.isfinite(objective):
                 diverged.append(row)
                 restore(part, row, fit, state_overflow=overflowed).report()
-                run.n_training -= 1
             else:
                 objectives[id(run)].append(objective)
         part.drop(diverged, fit)
@@ -383,12 +373,10 @@ def _end_epoch(parts, live, fit, progress):
         objective = math.fsum(objectives[id(run)]) / len(objectives[id(run)])
         stop = run.history.record(objective, n_samples, run.params, tol=stopping.tol,
                                   n_iter_no_change=stopping.n_iter_no_change, score=score)
-        schedule = run.optimizer.learning_rate
-        if getattr(schedule, "on_plateau", False):
-            # What early stopping monitors, higher is better, for every member alike.
-            monitored = -objective if score is None else score
-            for state in run.states:
-                schedule.observe(state, monitored, stopping.tol)
+        # What early stopping monitors, higher is better, for every member alike.
+        monitored = -objective if score is None else score
+        for state in run.states:
+            run.optimizer.end_epoch(state, monitored, stopping.tol)
         if run.hooks.verbose:
             print_epoch(run, objective, score, progress, stop)
         if stop and score is not None and stopping.restore_best:

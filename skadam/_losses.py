@@ -65,6 +65,8 @@ class RegressionLoss(Loss):
     parameters (:meth:`for_targets`); ``REGRESSION_LOSSES`` names the losses.
     """
 
+    # What the loss is, for the estimators' docstrings.
+    description = ""
     # The link's ONNX operator, for skadam.onnx: None for the identity.
     onnx_link = None
     # Whether the targets must be non-negative (scikit-learn's positive_only tag).
@@ -82,6 +84,8 @@ class RegressionLoss(Loss):
 
 class SquaredError(RegressionLoss):
     """Half the squared error, averaged over outputs: ``mean_k (raw_k - y_k)**2 / 2``."""
+
+    description = "half the squared error"
 
     @staticmethod
     def target_scaling(Y, sample_weight, centre):
@@ -122,6 +126,8 @@ class SquaredError(RegressionLoss):
 
 class Huber(SquaredError):
     """Huber's loss, averaged over outputs: quadratic within ``delta``, linear beyond."""
+
+    description = "Huber's loss (robust to outlying targets)"
 
     def __init__(self, n_outputs, delta):
         super().__init__(n_outputs)
@@ -181,6 +187,7 @@ class HalfPoisson(RegressionLoss):
     targets are not scaled: the log link already makes their scale additive.
     """
 
+    description = "half the Poisson deviance, with a log link (non-negative targets)"
     onnx_link = "Exp"
     positive_targets = True
 

@@ -140,6 +140,7 @@ def _plain_optimizer_state(state):
              if name not in ("dtype", "scratch")}
     plain["dtype"] = str(state.dtype)
     plain["buffer_names"] = list(state.buffer_names)
+    plain["schedule_names"] = list(state.schedule_names)
     plain["scratch"] = bool(state.scratch.size)  # working memory: made afresh on loading
     return plain
 
@@ -150,6 +151,9 @@ def _restored_optimizer_state(plain):
     dtype = np.dtype(plain.pop("dtype"))
     with_scratch = plain.pop("scratch")
     plain["buffer_names"] = tuple(plain["buffer_names"])
+    # States saved before schedules declared their state kept a plateau schedule's
+    # bookkeeping whatever the schedule.
+    plain["schedule_names"] = tuple(plain.get("schedule_names", ()))
     vars(state).update(plain)
     state.dtype = dtype
     chunk_length, n_threads = chunk_layout(state.n_params)

@@ -254,10 +254,10 @@ def _same_kind_of_state(previous, state):
 
 
 def _copy_state(state, into):
-    """Copy an optimizer state's step count, buffers and plateau bookkeeping into another."""
+    """Copy an optimizer state's step count, buffers and schedule state into another."""
     into.t = state.t
-    for name in state.PLATEAU_BOOKKEEPING:
-        # States pickled before plateaus were counted lack them: the defaults stay.
+    for name in into.schedule_names:
+        # A state kept under another schedule lacks them: the defaults stay.
         if hasattr(state, name):
             setattr(into, name, getattr(state, name))
     for name in state.buffer_names:

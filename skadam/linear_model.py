@@ -58,8 +58,7 @@ class LinearRegression(_ScaleCheck, RegressorBase):
 
     Parameters
     ----------
-    loss : {"squared_error", "huber", "poisson"}, default="squared_error"
-        The loss.
+    {loss_parameter}
     epsilon : float, default=1.35
         Huber's threshold, in units of ``y``: residuals beyond it cost linearly.
     fit_intercept : bool, default=True

@@ -174,9 +174,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
     Parameters
     ----------
     {network_parameters}
-    loss : {"squared_error", "huber", "poisson"}, default="squared_error"
-        The loss: half the squared error, Huber's loss (robust to outlying targets) or
-        half the Poisson deviance.
+    {loss_parameter}
     epsilon : float, default=1.35
         Huber's threshold, in units of ``y``: residuals beyond it cost linearly.
     {training_parameters}

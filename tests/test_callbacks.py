@@ -111,6 +111,9 @@ def test_callbacks_are_torn_down_and_the_model_kept_when_fit_raises(binary):
         model = LogisticRegression(max_iter=3, random_state=0, warm_start=True).fit(X, y)
     before = {name: np.copy(value) for name, value in vars(model).items()
               if isinstance(value, np.ndarray)}
+    # The fitted arrays are the run's: the parameters and the optimizer's moments.
+    before.update({name: np.copy(getattr(model, name)) for name in ("_params", "coef_")})
+    moments = {name: np.copy(getattr(model.optimizer_state_, name)) for name in ("m", "v")}
     recorder = Failing()
     model.set_callbacks(recorder)
     with pytest.raises(KeyboardInterrupt):
@@ -119,6 +122,8 @@ def test_callbacks_are_torn_down_and_the_model_kept_when_fit_raises(binary):
     assert model.n_iter_ == 3
     for name, value in before.items():
         np.testing.assert_array_equal(getattr(model, name), value)
+    for name, value in moments.items():
+        np.testing.assert_array_equal(getattr(model.optimizer_state_, name), value)
     assert not hasattr(model, "_callback_fit_ctx")
 
 

@@ -14,7 +14,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from skadam import LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor
-from skadam._estimator import fit_together
+from skadam._fit_together import fit_together
 from skadam.optim import (
     SGD,
     Adam,

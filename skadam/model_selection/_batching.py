@@ -15,7 +15,8 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
-from .._estimator import BaseAdamEstimator, fit_together
+from .._estimator import BaseAdamEstimator
+from .._fit_together import fit_together
 from ..optim import Optimizer
 from ._sklearn_compat import (
     _check_method_params,

@@ -20,9 +20,7 @@ and optimizers import a few themselves, listed in ``USED_ELSEWHERE`` so that
 and ``_get_feature_names`` (``_validation_input.py``). They also call
 ``BaseEstimator._validate_params`` (``_estimator.py``, ``optim/_base.py``) and
 ``CallbackSupportMixin._init_callback_context`` (``_callbacks.py``), checked with the searches'
-names; and ``_estimator.py`` names two attributes scikit-learn's callbacks keep on an
-estimator during a fit (``_callback_fit_ctx``, ``_skl_callbacks_to_teardown``), which no
-signature shows: ``tests/test_callbacks.py`` covers them.
+names.
 """
 
 import importlib

@@ -1,6 +1,5 @@
 """The optimizer protocol: hyperparameters on the optimizer, moving parts in a state."""
 
-import math
 from numbers import Real
 
 import numpy as np
@@ -31,6 +30,9 @@ class OptimizerState:
     scratch : bool, default=True
         Whether to allocate :attr:`scratch`; optimizers whose step is one fused loop
         need none.
+    schedule_state : dict of str to float or int, default=None
+        The learning-rate schedule's own state (``LearningRateSchedule.state_defaults``),
+        each entry an attribute of the state.
 
     Attributes
     ----------
@@ -39,9 +41,9 @@ class OptimizerState:
     epoch : float
         Training progress, in passes over the data, that the coming step completes:
         what a schedule counted in epochs reads (see ``LearningRateSchedule``).
-    plateau_best, plateau_wait, plateau_reductions : float, int, int
-        The bookkeeping of a :class:`ReduceOnPlateauSchedule`: the best monitored
-        value, the epochs since it, the plateaus so far.
+    schedule_names : tuple of str
+        Names of the schedule's own state, such as a :class:`ReduceOnPlateauSchedule`'s
+        ``plateau_reductions``.
     n_params : int
         Length of the parameter buffer.
     n_decayed : int
@@ -66,12 +68,8 @@ class OptimizerState:
     array([0., 0., 0.])
     """
 
-    # A schedule reduced on plateaus keeps its bookkeeping in the state (see
-    # ReduceOnPlateauSchedule): the best monitored value, the epochs since, the reductions;
-    # their starting values.
-    PLATEAU_BOOKKEEPING = {"plateau_best": -math.inf, "plateau_wait": 0, "plateau_reductions": 0}
-
-    def __init__(self, params, buffer_names=(), *, n_decayed=None, scratch=True):
+    def __init__(self, params, buffer_names=(), *, n_decayed=None, scratch=True,
+                 schedule_state=None):
         n_params = params.shape[0]
         # The step count lives in an array, so that a stack of runs can count the
         # steps of all of them in one array of which this is a view.
@@ -79,7 +77,9 @@ class OptimizerState:
         # Training progress in epochs at the end of the coming update, for schedules
         # counted in epochs; the estimators set it before every update.
         self.epoch = 0.0
-        for name, value in self.PLATEAU_BOOKKEEPING.items():
+        schedule_state = schedule_state or {}
+        self.schedule_names = tuple(schedule_state)
+        for name, value in schedule_state.items():
             setattr(self, name, value)
         self.n_params = n_params
         self.dtype = params.dtype
@@ -185,7 +185,9 @@ class Optimizer(BaseEstimator):
     """
 
     _parameter_constraints = {
-        "learning_rate": [Interval(Real, 0, None, closed="neither"), HasMethods(["value"])],
+        # A schedule: what LearningRateSchedule's protocol asks for.
+        "learning_rate": [Interval(Real, 0, None, closed="neither"),
+                          HasMethods(["value", "rate", "state_defaults", "end_epoch"])],
     }
     # Whether update() uses state.scratch; a fused compiled step does not.
     _needs_scratch = True
@@ -240,8 +242,10 @@ class Optimizer(BaseEstimator):
                 f"n_decayed must lie in [0, {params.shape[0]}] (the length of params); "
                 f"got {n_decayed}."
             )
+        schedule = self.learning_rate
         return OptimizerState(
-            params, self.buffer_names(), n_decayed=n_decayed, scratch=self._needs_scratch
+            params, self.buffer_names(), n_decayed=n_decayed, scratch=self._needs_scratch,
+            schedule_state=None if isinstance(schedule, Real) else schedule.state_defaults(),
         )
 
     def step(self, params, grad, state):
@@ -346,17 +350,38 @@ class Optimizer(BaseEstimator):
         if isinstance(schedule, BaseEstimator) and hasattr(schedule, "_validate_params"):
             schedule._validate_params()
 
-    def _learning_rate_at(self, t, state):
+    def _learning_rate_at(self, state):
         learning_rate = self.learning_rate
         # The exact type check first: it spares the abstract-class check in every step.
         if type(learning_rate) is float or isinstance(learning_rate, Real):
             return float(learning_rate)
-        if getattr(learning_rate, "per_epoch", False):
-            return float(learning_rate.value(state.epoch))
-        if getattr(learning_rate, "on_plateau", False):
-            return float(learning_rate.value(state.plateau_reductions))
-        # Schedules count the updates made before this one, so the first step reads value(0).
-        return float(learning_rate.value(t - 1))
+        return float(learning_rate.rate(state))
+
+    def end_epoch(self, state, monitored, tol):
+        """Tell the learning-rate schedule what early stopping monitored after an epoch.
+
+        Parameters
+        ----------
+        state : OptimizerState
+            The state of the run whose epoch ended.
+        monitored : float
+            The epoch's validation score, or its negative training objective.
+        tol : float
+            The estimator's least improvement that counts as progress.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skadam.optim import Adam, ReduceOnPlateauSchedule
+        >>> optimizer = Adam(learning_rate=ReduceOnPlateauSchedule(patience=1))
+        >>> state = optimizer.init_state(np.zeros(2))
+        >>> for score in (0.5, 0.5):
+        ...     optimizer.end_epoch(state, score, tol=0.0)
+        >>> state.plateau_reductions
+        1
+        """
+        if not isinstance(self.learning_rate, Real):
+            self.learning_rate.end_epoch(state, monitored, tol)
 
     def _check_shapes(self, params, grad, state):
         caller = type(self).__name__

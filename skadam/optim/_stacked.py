@@ -185,8 +185,8 @@ def step_rows(optimizers, params, grad, stacked):
     learning_rates = stacked.cache.get("learning_rates")
     if learning_rates is None:
         learning_rates = np.array([
-            optimizer._learning_rate_at(int(t), state) for optimizer, t, state
-            in zip(optimizers, stacked.steps, stacked.states, strict=True)])
+            optimizer._learning_rate_at(state)
+            for optimizer, state in zip(optimizers, stacked.states, strict=True)])
         if all(isinstance(optimizer.learning_rate, Real) for optimizer in optimizers):
             stacked.cache["learning_rates"] = learning_rates  # no schedule: fixed
     type(optimizers[0])._update_rows(optimizers, params, grad, stacked, learning_rates)

@@ -16,6 +16,7 @@ from skadam.optim import (
     CosineLogSchedule,
     ExponentialDecaySchedule,
     InverseScalingSchedule,
+    LearningRateSchedule,
     ReduceOnPlateauSchedule,
     WarmupCosineSchedule,
 )
@@ -145,8 +146,8 @@ class _RecordedRates(Adam):
 
     seen = []
 
-    def _learning_rate_at(self, t, state):
-        rate = super()._learning_rate_at(t, state)
+    def _learning_rate_at(self, state):
+        rate = super()._learning_rate_at(state)
         _RecordedRates.seen.append(rate)
         return rate
 
@@ -238,3 +239,49 @@ def test_a_batched_search_over_plateau_schedules_equals_grid_search(binary):
     plain = GridSearchCV(model, grid, cv=2).fit(X, y)
     np.testing.assert_array_equal(batched.cv_results_["mean_test_score"],
                                   plain.cv_results_["mean_test_score"])
+
+
+class _HalvedAfterEveryWorseEpoch(LearningRateSchedule):
+    """A schedule written against the protocol alone, with a state of its own: the rate
+    halves after every epoch whose monitored value is below the previous epoch's."""
+
+    def __init__(self, initial_value=0.1):
+        self.initial_value = initial_value
+
+    def value(self, n_halvings):
+        return self.initial_value / 2**n_halvings
+
+    def rate(self, state):
+        return self.value(state.halvings)
+
+    def state_defaults(self):
+        return {"halvings": 0, "last_monitored": -math.inf}
+
+    def end_epoch(self, state, monitored, tol):
+        if monitored < state.last_monitored:
+            state.halvings += 1
+        state.last_monitored = monitored
+
+
+def test_a_schedule_with_a_state_of_its_own_needs_nothing_but_the_protocol(binary):
+    import pickle
+
+    X, y = binary
+    settings = dict(solver=_RecordedRates(learning_rate=_HalvedAfterEveryWorseEpoch(2.0)),
+                    n_iter_no_change=20, tol=0, random_state=0)
+    _RecordedRates.seen = []
+    once = LogisticRegression(max_iter=12, **settings).fit(X, y)
+    # The rule written out, from what the model monitored: its training objective.
+    scores = [-loss for loss in once.loss_curve_]
+    halvings = np.cumsum([0] + [later < earlier for earlier, later
+                                in zip(scores[:-1], scores[1:], strict=True)])
+    assert halvings[-1] >= 1  # the case is not trivial
+    assert once.optimizer_state_.halvings == halvings[-1]
+    per_epoch = len(_RecordedRates.seen) // once.n_iter_
+    np.testing.assert_allclose(_RecordedRates.seen,
+                               np.repeat(2.0 / 2.0 ** np.r_[0, halvings[:-1]], per_epoch))
+    # Its state goes on across warm starts and through a pickle, like an optimizer's.
+    twice = LogisticRegression(max_iter=6, warm_start=True, **settings).fit(X, y)
+    twice = pickle.loads(pickle.dumps(twice)).fit(X, y)
+    np.testing.assert_array_equal(twice.coef_, once.coef_)
+    assert twice.optimizer_state_.halvings == once.optimizer_state_.halvings
