@@ -6,22 +6,28 @@ Usage: python benchmarks/tabular.py [--only NAME ...] [--quick] [--ablation [OPT
 For every data set of ``tabular_data.DATASETS`` (real data that install offline): one
 75/25 split (random_state=0), every model at its defaults, each in the pipeline a user
 would write. The MLPs and linear models see median imputation (with missing-value
-indicators), one-hot encoding of the categorical columns and standard scaling;
-HistGradientBoosting, what a tabular user picks instead, takes the categorical columns
-natively and needs no scaling. Binary classification is scored by ROC AUC, regression by
-R². Prints one row per data set with each model's score and fit time, then the summary:
-skadam's MLP against HistGradientBoosting, against skadam's linear model and against
+indicators), one-hot encoding of the categorical columns and standard scaling; the
+gradient-boosted trees a tabular user picks instead need no scaling and take the
+categorical columns and the missing values natively, each its own way:
+HistGradientBoosting and LightGBM read the pandas category dtype, CatBoost the columns
+named in ``cat_features``, as strings (a missing category becomes one of its own, since
+CatBoost refuses NaN there). CatBoost and LightGBM are skipped, with a note, where not
+installed. Binary classification is scored by ROC AUC, regression by R². Prints one row
+per data set with each model's score and fit time, then the summary: skadam's MLP against
+CatBoost, LightGBM and HistGradientBoosting, against skadam's linear model and against
 scikit-learn's MLP (mean difference, wins), and the total fit times.
 
 ``--ablation`` then trains skadam's MLP once more per option of ``ABLATION`` (each one
 change to the defaults) and prints, per option, its mean difference to the default MLP
-and to HistGradientBoosting, its wins over the default, and its total fit time: the
-measurement an option needs before it becomes a default. ``--plot PATH`` draws that
-table as a figure (the docs' Tabular data page shows it).
+and to HistGradientBoosting and CatBoost, its wins over the default, and its total fit
+time: the measurement an option needs before it becomes a default. ``--plot PATH`` draws
+that table as a figure (the docs' Tabular data page shows it).
 
 The thread setting is the user's unless the environment sets one: every model then uses
 the cores as it would in a user's session (scikit-learn's MLP through BLAS threads,
-HistGradientBoosting through OpenMP, skadam's ensembles one part per core).
+HistGradientBoosting through OpenMP, CatBoost and LightGBM on all cores by their own
+count, skadam's ensembles one part per core). CatBoost and LightGBM do not read
+OMP_NUM_THREADS, so where it is set they are given it.
 """
 
 import argparse
@@ -45,6 +51,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_info
 
+# The boosters of the bench extra; a missing one costs its column only.
+try:
+    from catboost import CatBoostClassifier, CatBoostRegressor
+except ImportError:
+    CatBoostClassifier = CatBoostRegressor = None
+try:
+    from lightgbm import LGBMClassifier, LGBMRegressor
+except ImportError:
+    LGBMClassifier = LGBMRegressor = None
+
 sys.path.insert(0, os.path.dirname(__file__))
 import tabular_data  # noqa: E402
 
@@ -52,14 +68,23 @@ from skadam import LinearRegression, LogisticRegression, MLPClassifier, MLPRegre
 from skadam.optim import CosineEpochSchedule, CosineLogSchedule  # noqa: E402
 
 MODELS = {
-    # name: (binary model, regression model, needs the scaling pipeline)
-    "skadam MLP": (MLPClassifier, MLPRegressor, True),
-    "skadam linear": (LogisticRegression, LinearRegression, True),
-    "sklearn MLP": (SklearnMLPClassifier, SklearnMLPRegressor, True),
-    "sklearn linear": (SklearnLogisticRegression, Ridge, True),
+    # name: (binary model, regression model, how it takes the data: "pipeline" for the
+    # imputing, encoding and scaling pipeline, "category" for the frame with the pandas
+    # category dtype, "strings" for the frame with string categoricals)
+    "skadam MLP": (MLPClassifier, MLPRegressor, "pipeline"),
+    "skadam linear": (LogisticRegression, LinearRegression, "pipeline"),
+    "sklearn MLP": (SklearnMLPClassifier, SklearnMLPRegressor, "pipeline"),
+    "sklearn linear": (SklearnLogisticRegression, Ridge, "pipeline"),
     "HistGradientBoosting": (HistGradientBoostingClassifier, HistGradientBoostingRegressor,
-                             False),
+                             "category"),
 }
+BOOSTERS = {
+    "CatBoost": (CatBoostClassifier, CatBoostRegressor, "strings"),
+    "LightGBM": (LGBMClassifier, LGBMRegressor, "category"),
+}
+MODELS.update({name: spec for name, spec in BOOSTERS.items() if spec[0] is not None})
+# The ablation's column heads for the models it measures options against.
+ABBREVIATIONS = {"HistGradientBoosting": "HGB", "CatBoost": "CB"}
 
 
 # One change to skadam's MLP defaults each; "classifier" options apply to classifiers only.
@@ -116,13 +141,28 @@ def _preprocessing():
     )
 
 
-def _model(name, task):
-    binary, regression, scaled = MODELS[name]
+def _model(name, task, X_train=None):
+    """``name``'s model at its defaults, seeded; CatBoost's also reads which columns of
+    ``X_train`` are categorical."""
+    binary, regression, _ = MODELS[name]
     cls = binary if task == "binary" else regression
-    if not scaled:
+    if name == "HistGradientBoosting":
         return cls(categorical_features="from_dtype", random_state=0)
+    if name == "CatBoost":
+        # allow_writing_files=False: by default every fit writes a catboost_info directory.
+        return cls(cat_features=_categorical_indices(X_train), random_seed=0, verbose=0,
+                   allow_writing_files=False, thread_count=_environment_threads())
+    if name == "LightGBM":
+        return cls(random_state=0, verbose=-1, n_jobs=_environment_threads())
     kwargs = {"random_state": 0} if "random_state" in cls().get_params() else {}
     return make_pipeline(_preprocessing(), cls(**kwargs))
+
+
+def _environment_threads():
+    # HistGradientBoosting's OpenMP reads OMP_NUM_THREADS; CatBoost and LightGBM count the
+    # cores themselves, so they are told the environment's setting (None: their default).
+    threads = os.environ.get("OMP_NUM_THREADS")
+    return int(threads) if threads else None
 
 
 def _fit_and_score(model, X_train, X_test, y_train, y_test, task):
@@ -138,13 +178,35 @@ def _score(model, X, y, task):
     return r2_score(y, model.predict(X))
 
 
+def _inputs(name, X_train, X_test):
+    """The train and test frames as ``name``'s model takes them."""
+    prepare = {"pipeline": lambda X: X, "category": _categoricals_as_category,
+               "strings": _categoricals_as_strings}[MODELS[name][2]]
+    return prepare(X_train), prepare(X_test)
+
+
 def _categoricals_as_category(X):
-    # HistGradientBoosting reads categorical columns from the pandas category dtype.
+    # HistGradientBoosting and LightGBM read categorical columns from the pandas category
+    # dtype.
     X = X.copy()
     for column in X.columns:
         if not is_numeric_dtype(X[column]) and X[column].dtype != "category":
             X[column] = X[column].astype("category")
     return X
+
+
+def _categoricals_as_strings(X):
+    # CatBoost takes categorical values as strings and refuses NaN among them: a missing
+    # category becomes a category of its own, as CatBoost advises. Numeric NaNs stay, for
+    # CatBoost's own handling.
+    X = X.copy()
+    for column in X.columns[_categorical_indices(X)]:
+        X[column] = X[column].astype(object).where(X[column].notna(), "NaN").astype(str)
+    return X
+
+
+def _categorical_indices(X):
+    return [i for i, column in enumerate(X.columns) if not is_numeric_dtype(X[column])]
 
 
 def _splits(names, quick):
@@ -172,6 +234,8 @@ def main():
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     names = args.only or tabular_data.DATASETS
+    for name in (name for name in BOOSTERS if name not in MODELS):
+        print(f"{name} is not installed (pip install {name.lower()}): no {name} column")
     blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
     print(f"{os.cpu_count()} cores, BLAS threads {blas}, OMP_NUM_THREADS="
           f"{os.environ.get('OMP_NUM_THREADS', 'unset')}")
@@ -183,10 +247,8 @@ def main():
             names, args.quick):
         cells = []
         for name in MODELS:
-            frames = (X_train, X_test)
-            if name == "HistGradientBoosting":
-                frames = tuple(_categoricals_as_category(frame) for frame in frames)
-            score, seconds = _fit_and_score(_model(name, task), frames[0], frames[1],
+            frames = _inputs(name, X_train, X_test)
+            score, seconds = _fit_and_score(_model(name, task, frames[0]), *frames,
                                             y_train, y_test, task)
             times[name] += seconds
             scores[name].append(score)
@@ -195,7 +257,8 @@ def main():
 
     ours = np.array(scores["skadam MLP"])
     print()
-    for peer in ("HistGradientBoosting", "skadam linear", "sklearn MLP"):
+    peers = ("CatBoost", "LightGBM", "HistGradientBoosting", "skadam linear", "sklearn MLP")
+    for peer in (peer for peer in peers if peer in MODELS):
         difference = ours - np.array(scores[peer])
         print(f"skadam MLP - {peer:<21} mean {difference.mean():+.4f}, at least as good on "
               f"{int((difference >= 0).sum())} of {len(difference)}")
@@ -203,24 +266,29 @@ def main():
                                          for name, seconds in times.items()))
     if args.ablation is not None:
         options = {name: ABLATION[name] for name in args.ablation or ABLATION}
-        boosting = np.array(scores["HistGradientBoosting"])
-        results = _ablation(options, names, args.quick, ours, boosting, times["skadam MLP"])
+        # The bars an option is measured against: HistGradientBoosting, and CatBoost
+        # where installed.
+        bars = {name: np.array(scores[name])
+                for name in ("HistGradientBoosting", "CatBoost") if name in MODELS}
+        results = _ablation(options, names, args.quick, ours, bars, times["skadam MLP"])
         if args.plot:
-            _plot(args.plot, results, ours, times["skadam MLP"], boosting,
-                  {"sklearn MLP": times["sklearn MLP"],
-                   "HistGradientBoosting": times["HistGradientBoosting"]})
+            _plot(args.plot, results, ours, times["skadam MLP"], bars,
+                  {name: times[name] for name in ("sklearn MLP", *bars)})
 
 
-def _ablation(options, names, quick, default_scores, boosting_scores, default_time):
-    """Fit skadam's MLP once per option; print and return ``{option: (scores, seconds)}``."""
+def _ablation(options, names, quick, default_scores, bars, default_time):
+    """Fit skadam's MLP once per option; print and return ``{option: (scores, seconds)}``.
+
+    ``bars`` maps a peer's name to its scores: each option's mean difference to it and
+    the sets where the option is at least as good are printed beside those to the
+    defaults."""
     width = max(len(option) for option in [*options, "(defaults)"])
     print(f"\nAblation of skadam's MLP, one change at a time ({len(names)} data sets)")
-    print(f"{'option':<{width}} {'- default':>10} {'better':>7} {'- HGB':>9} {'>= HGB':>7} "
-          f"{'fit s':>7}")
+    print(f"{'option':<{width}} {'- default':>10} {'better':>7} " + "".join(
+        f"{'- ' + ABBREVIATIONS[bar]:>9} {'>= ' + ABBREVIATIONS[bar]:>7} " for bar in bars)
+        + f"{'fit s':>7}")
     print(f"{'(defaults)':<{width}} {0:>+10.4f} {'-':>7} "
-          f"{(default_scores - boosting_scores).mean():>+9.4f} "
-          f"{int((default_scores >= boosting_scores).sum()):>4}/{len(names):<2} "
-          f"{default_time:>7.1f}")
+          f"{_against(default_scores, bars)}{default_time:>7.1f}")
     results = {}
     for option, parameters in options.items():
         scores, seconds = [], 0.0
@@ -241,14 +309,19 @@ def _ablation(options, names, quick, default_scores, boosting_scores, default_ti
         difference = scores - default_scores
         print(f"{option:<{width}} {difference.mean():>+10.4f} "
               f"{int((difference > 0).sum()):>4}/{len(scores):<2} "
-              f"{(scores - boosting_scores).mean():>+9.4f} "
-              f"{int((scores >= boosting_scores).sum()):>4}/{len(scores):<2} {seconds:>7.1f}",
-              flush=True)
+              f"{_against(scores, bars)}{seconds:>7.1f}", flush=True)
         results[option] = (scores, seconds)
     return results
 
 
-def _plot(path, results, default_scores, default_time, boosting_scores, peer_times):
+def _against(scores, bars):
+    """The ablation's cells for ``scores`` against each bar: mean difference, wins."""
+    return "".join(f"{(scores - bar).mean():>+9.4f} "
+                   f"{int((scores >= bar).sum()):>4}/{len(scores):<2} "
+                   for bar in bars.values())
+
+
+def _plot(path, results, default_scores, default_time, bars, peer_times):
     """The ablation as a figure: each option's mean difference to the defaults, and its
     total fit time beside the defaults' and the peers'."""
     import matplotlib
@@ -266,17 +339,17 @@ def _plot(path, results, default_scores, default_time, boosting_scores, peer_tim
     y = np.arange(len(options))
     values = np.array(differences)[order]
     left.barh(y, values, color=np.where(values > 0, "tab:green", "tab:red"))
-    boosting = float(np.mean(boosting_scores - default_scores))
     left.axvline(0.0, color="black", linewidth=0.8)
-    left.axvline(boosting, color="tab:blue", linestyle="--",
-                 label=f"HistGradientBoosting ({boosting:+.4f})")
+    for (name, scores), color in zip(bars.items(), ("tab:blue", "tab:orange"), strict=False):
+        bar = float(np.mean(scores - default_scores))
+        left.axvline(bar, color=color, linestyle="--", label=f"{name} ({bar:+.4f})")
     left.set_yticks(y, np.array(options)[order])
     left.set_xlabel("mean difference to the defaults (ROC AUC or R²)")
     left.legend(loc="lower right", fontsize="small")
     right.barh(y, np.array(seconds)[order], color="tab:gray")
     right.axvline(default_time, color="black", linewidth=0.8,
                   label=f"defaults ({default_time:.0f} s)")
-    for (name, value), style in zip(peer_times.items(), (":", "--"), strict=False):
+    for (name, value), style in zip(peer_times.items(), (":", "--", "-."), strict=False):
         right.axvline(value, color="tab:purple", linestyle=style, label=f"{name} ({value:.0f} s)")
     right.set_xlabel(f"total fit time over the {len(default_scores)} sets (s)")
     right.legend(loc="lower right", fontsize="small")
