@@ -26,9 +26,9 @@ from ._held_out import HeldOutMixin
 from ._interrupt import InterruptGuard, TrainingInterrupted
 from ._layout import ParameterLayout
 from ._loop import Fit, train
-from ._model import Network
 from ._persistence import plain_state, restored_state
 from ._run import Run, Stopping
+from ._shared_ensemble import MemberMeanLoss, make_network
 from ._sklearn_names import sklearn_name_error
 from ._warnings import warn
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
@@ -235,6 +235,7 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
         layout = ParameterLayout(
             (X.shape[1] + width, *self._hidden_layer_sizes(), n_outputs),
             self._fit_intercept(), n_embedding=0 if embedding is None else embedding.n_params,
+            shared_members=self._shared_members(),
         )
         n_members = self._n_members()
         if continuing:
@@ -244,8 +245,11 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
                                        seed, incremental, n_members)
             run = Run.start(layout, embedding, params, solver, rng, seed,
                             dropout=bool(dropout), averaging=averaging)
-        return run, Fit(Network(layout, self._activation(), embedding),
-                        self._make_loss(n_outputs), TrainingData(X, Y, sample_weight),
+        loss = self._make_loss(n_outputs)
+        if layout.shared_members:
+            loss = MemberMeanLoss(loss, layout.shared_members)
+        return run, Fit(make_network(layout, self._activation(), embedding),
+                        loss, TrainingData(X, Y, sample_weight),
                         validation, self._batch_size(X.shape[0]),
                         rng if self.shuffle else None, dropout)
 
@@ -261,6 +265,10 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
     def _n_members(self):
         """The number of networks trained side by side whose predictions are averaged."""
         return 1
+
+    def _shared_members(self):
+        """The members of an ensemble that share their hidden layers; 0 for none."""
+        return 0
 
     def _numeric_embedding(self):
         """The embedding of numeric columns asked for: None, "auto" or "periodic"."""
@@ -388,10 +396,16 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
                                                strict=True):
                 if layout.n_layers > 1:
                     # Glorot & Bengio's uniform initialisation; sigmoid units take a
-                    # narrower range as their slope at zero is 1/4.
+                    # narrower range as their slope at zero is 1/4. A shared ensemble's
+                    # members draw output layers of their own.
                     factor = 2.0 if self._activation() == "logistic" else 6.0
                     bound = np.sqrt(factor / (fan_in + fan_out))
-                    coef[...] = stream.uniform(-bound, bound, size=(fan_in, fan_out))
+                    coef[...] = stream.uniform(-bound, bound, size=coef.shape)
+            if layout.shared_members:
+                # Random signs, as TabM's first adapter: the members see different
+                # inputs from the first step, at the scale of one network's.
+                layout.adapter(row)[...] = stream.choice([-1.0, 1.0], size=(
+                    layout.shared_members, layout.layer_sizes[0]))
             output_bias = layout.intercepts(row)[-1]
             if output_bias.size:
                 output_bias[...] = bias
@@ -405,6 +419,18 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
         return loss.baseline(Y, sample_weight)
 
     def _check_same_layout(self, layout, n_members):
+        fitted = self._layout
+        if layout.shared_members != fitted.shared_members:
+            def described(shared):
+                return (f"ensemble='shared' of {shared}" if shared else
+                        "networks of their own (ensemble='independent' or one network)")
+            raise ValueError(
+                f"Cannot continue training: the model's members were fitted as "
+                f"{described(fitted.shared_members)}, and the parameters now ask for "
+                f"{described(layout.shared_members)}: the ensemble's sharing changed. Set "
+                "ensemble and ensemble_size back to continue, or warm_start=False to fit "
+                "a new model."
+            )
         if n_members != self._params.shape[0]:
             raise ValueError(
                 f"Cannot continue training: the model was fitted as an ensemble of "
@@ -412,12 +438,12 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
                 f"ensemble_size={self._params.shape[0]} to continue, or warm_start=False to "
                 "fit a new model."
             )
-        if layout.layer_sizes != self._layout.layer_sizes or (
-            layout.fit_intercept != self._layout.fit_intercept
+        if layout.layer_sizes != fitted.layer_sizes or (
+            layout.fit_intercept != fitted.fit_intercept
         ):
             raise ValueError(
                 f"Cannot continue training: the network's layer sizes "
-                f"{self._layout.layer_sizes} became {layout.layer_sizes} (or fit_intercept "
+                f"{fitted.layer_sizes} became {layout.layer_sizes} (or fit_intercept "
                 "changed). Set warm_start=False to fit a new model."
             )
 
@@ -427,7 +453,7 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, accept_sparse="csr",
                           dtype=[np.float64, np.float32])
         X = X.astype(self._params.dtype, copy=False)
-        network = Network(self._layout, self._activation(), self._embedding)
+        network = make_network(self._layout, self._activation(), self._embedding)
         raw = network.outputs(self._params, X)
         return self._make_loss(raw.shape[-1]).combine(raw)
 

@@ -1,5 +1,7 @@
 """One flat parameter buffer for a stack of dense layers: shapes, offsets and views."""
 
+import numpy as np
+
 
 class ParameterLayout:
     """Where each layer's weights and intercepts live in one flat buffer.
@@ -21,6 +23,14 @@ class ParameterLayout:
         Parameters of a numeric embedding in front of the first layer
         (:class:`~skadam._embeddings.PeriodicEmbedding`), kept last, after the
         intercepts: neither the L2 penalty nor weight decay acts on them.
+    shared_members : int, default=0
+        For an ensemble of this many members that share the hidden layers (TabM-mini,
+        :mod:`skadam._shared_ensemble`): the output layer has one weight matrix and
+        intercept per member, a ``(shared_members, fan_in, fan_out)`` block among the
+        weights and a ``(shared_members, fan_out)`` one among the intercepts, and each
+        member scales the first layer's input by its own vector, a
+        ``(shared_members, layer_sizes[0])`` block after the intercepts, out of the
+        penalty's reach like the embedding, which comes after it. 0 for one network.
 
     Examples
     --------
@@ -34,17 +44,27 @@ class ParameterLayout:
     ([(3, 4), (4, 2)], array([24., 25.]))
     """
 
-    def __init__(self, layer_sizes, fit_intercept=True, n_embedding=0):
+    def __init__(self, layer_sizes, fit_intercept=True, n_embedding=0, shared_members=0):
         self.layer_sizes = tuple(int(size) for size in layer_sizes)
         self.fit_intercept = bool(fit_intercept)
+        self.shared_members = int(shared_members)
+        heads = max(self.shared_members, 1)
         shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True))
         self.weight_shapes = shapes
-        self.n_weights = sum(fan_in * fan_out for fan_in, fan_out in shapes)
+        # Each layer's weights and intercepts in a row, the output layer's per member
+        # when the members share the rest.
+        self.coef_shapes = shapes[:-1] + [
+            (heads, *shapes[-1]) if self.shared_members else shapes[-1]]
         bias_sizes = [fan_out for _, fan_out in shapes]
         if not self.fit_intercept:
             bias_sizes[-1] = 0
+        self.intercept_shapes = [(size,) for size in bias_sizes[:-1]] + [
+            (heads, bias_sizes[-1]) if self.shared_members else (bias_sizes[-1],)]
+        bias_sizes[-1] *= heads
+        self.n_weights = sum(int(np.prod(shape)) for shape in self.coef_shapes)
         self.bias_sizes = bias_sizes
-        self.embedding_start = self.n_weights + sum(bias_sizes)
+        self.adapter_start = self.n_weights + sum(bias_sizes)
+        self.embedding_start = self.adapter_start + self.shared_members * self.layer_sizes[0]
         self.n_embedding = int(n_embedding)
         self.n_params = self.embedding_start + self.n_embedding
 
@@ -54,18 +74,25 @@ class ParameterLayout:
         return len(self.weight_shapes)
 
     def coefs(self, buffer):
-        """Views of the weight matrices in ``buffer``, one ``(fan_in, fan_out)`` per layer."""
+        """Views of the weight matrices in ``buffer``, one ``(fan_in, fan_out)`` per layer
+        (the output layer's ``(shared_members, fan_in, fan_out)`` when members share)."""
         views, start = [], 0
-        for fan_in, fan_out in self.weight_shapes:
-            stop = start + fan_in * fan_out
-            views.append(buffer[start:stop].reshape(fan_in, fan_out))
+        for shape in self.coef_shapes:
+            stop = start + int(np.prod(shape))
+            views.append(buffer[start:stop].reshape(shape))
             start = stop
         return views
 
     def intercepts(self, buffer):
-        """Views of the intercept vectors in ``buffer``; empty for a layer without one."""
+        """Views of the intercept vectors in ``buffer``; empty for a layer without one
+        (the output layer's ``(shared_members, fan_out)`` when members share)."""
         views, start = [], self.n_weights
-        for size in self.bias_sizes:
-            views.append(buffer[start : start + size])
+        for size, shape in zip(self.bias_sizes, self.intercept_shapes, strict=True):
+            views.append(buffer[start : start + size].reshape(shape))
             start += size
         return views
+
+    def adapter(self, buffer):
+        """The members' scales of the first layer's input, ``(shared_members, fan_in)``."""
+        return buffer[self.adapter_start:self.embedding_start].reshape(
+            self.shared_members, self.layer_sizes[0])

@@ -110,7 +110,8 @@ class _Part:
         self.work = fit.network.workspace(self.params, self.grad, fit.batch_size)
         self.dropout = None if not fit.dropout else Dropout(
             fit.dropout, [run.dropout_rngs[member] for run, member in self.seats],
-            fit.network.layout.layer_sizes[1:-1], fit.batch_size, self.params.dtype)
+            fit.network.layout.layer_sizes[1:-1],
+            fit.batch_size * fit.network.rows_per_sample, self.params.dtype)
         if self.averages is not None:
             # Each row's average has the decay that makes its horizon the run's number
             # of epochs; 0 for a row that does not average, whose average is its weights.

@@ -56,6 +56,10 @@ class Network:
         self.keeps_slopes = activation in KEEPS_SLOPES
         self.embedding = embedding
 
+    # The rows each sample of a batch makes in the hidden layers (a shared ensemble's
+    # members each make one).
+    rows_per_sample = 1
+
     @property
     def blas_work_per_row(self):
         """The multiply-adds of a forward pass's matrix products for one row and run."""
@@ -352,20 +356,22 @@ def _product(A, B, out):
 
 
 def coef_views(layout, buffer):
-    """Each layer's weights as a (K, fan_in, fan_out) view of the rows of ``buffer``."""
+    """Each layer's weights as a (K, fan_in, fan_out) view of the rows of ``buffer``
+    (the output layer's (K, members, fan_in, fan_out) when members share the rest)."""
     views, start = [], 0
-    for fan_in, fan_out in layout.weight_shapes:
-        stop = start + fan_in * fan_out
-        views.append(shaped_view(buffer[:, start:stop], (buffer.shape[0], fan_in, fan_out)))
+    for shape in layout.coef_shapes:
+        stop = start + int(np.prod(shape))
+        views.append(shaped_view(buffer[:, start:stop], (buffer.shape[0], *shape)))
         start = stop
     return views
 
 
 def intercept_views(layout, buffer):
-    """Each layer's intercepts as a (K, size) view of the rows of ``buffer``."""
+    """Each layer's intercepts as a (K, size) view of the rows of ``buffer`` (the output
+    layer's (K, members, size) when members share the rest)."""
     views, start = [], layout.n_weights
-    for size in layout.bias_sizes:
-        views.append(buffer[:, start:start + size])
+    for size, shape in zip(layout.bias_sizes, layout.intercept_shapes, strict=True):
+        views.append(shaped_view(buffer[:, start:start + size], (buffer.shape[0], *shape)))
         start += size
     return views
 

@@ -30,8 +30,8 @@ def plain_state(state):
     >>> X = np.random.default_rng(0).normal(size=(20, 2))
     >>> model = LinearRegression(max_iter=2, random_state=0).fit(X, X[:, 0])
     >>> plain = plain_state(model.__dict__)
-    >>> plain["_layout"], type(plain["_history"]).__name__
-    ({'layer_sizes': [2, 1], 'fit_intercept': True, 'n_embedding': 0}, 'dict')
+    >>> plain["_layout"]["layer_sizes"], type(plain["_history"]).__name__
+    ([2, 1], 'dict')
     """
     state = dict(state)
     run = state.pop("_run", None)
@@ -41,7 +41,8 @@ def plain_state(state):
     if isinstance(layout, ParameterLayout):
         state["_layout"] = {"layer_sizes": list(layout.layer_sizes),
                             "fit_intercept": layout.fit_intercept,
-                            "n_embedding": layout.n_embedding}
+                            "n_embedding": layout.n_embedding,
+                            "shared_members": layout.shared_members}
     embedding = state.get("_embedding")
     if isinstance(embedding, PeriodicEmbedding):
         state["_embedding"] = {"columns": embedding.columns}
@@ -73,8 +74,9 @@ def restored_state(state):
     state = dict(state)
     layout = state.get("_layout")
     if isinstance(layout, dict):
-        state["_layout"] = ParameterLayout(layout["layer_sizes"], layout["fit_intercept"],
-                                           n_embedding=layout["n_embedding"])
+        state["_layout"] = ParameterLayout(
+            layout["layer_sizes"], layout["fit_intercept"], n_embedding=layout["n_embedding"],
+            shared_members=layout.get("shared_members", 0))
     embedding = state.get("_embedding")
     if isinstance(embedding, dict):
         state["_embedding"] = PeriodicEmbedding(embedding["columns"])

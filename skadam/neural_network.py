@@ -17,6 +17,7 @@ _NETWORK_CONSTRAINTS = {
     "activation": [StrOptions(set(ACTIVATIONS))],
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "ensemble_size": [Interval(Integral, 1, None, closed="left")],
+    "ensemble": [StrOptions({"independent", "shared"})],
     "weight_averaging": [Interval(Real, 0, None, closed="left")],
     "numeric_embedding": [StrOptions({"auto", "periodic"}), None],
 }
@@ -61,6 +62,16 @@ class _NetworkMixin:
         return float(self.dropout)
 
     def _n_members(self):
+        return 1 if self._shared_members() else self.ensemble_size
+
+    def _shared_members(self):
+        if self.ensemble != "shared" or self.ensemble_size == 1:
+            return 0
+        if not self._hidden_layer_sizes():
+            raise ValueError(
+                "ensemble='shared' shares the hidden layers of the members, and this "
+                "network has none: give it hidden_layer_sizes, or use "
+                "ensemble='independent'.")
         return self.ensemble_size
 
     def _averaging_epochs(self):
@@ -115,6 +126,17 @@ default="relu"
         averaged prediction and restores every member's weights of its best epoch.
         Training costs about ``ensemble_size`` times as much; members whose steps
         have the work for it train on several cores.
+    ensemble : {"independent", "shared"}, default="independent"
+        How the members of an ensemble (``ensemble_size`` > 1) are made.
+        ``"independent"``: whole networks, each with its own weights, as described
+        above. ``"shared"``: TabM-mini (Gorishniy et al., 2025). The members share
+        every hidden layer, each scales the first layer's input by a vector of its own
+        (drawn as random signs) and has its own output layer. Training minimises the
+        mean of the members' losses, and predictions average the members'. One
+        network's parameters and one product per layer over ``ensemble_size`` times
+        the rows. ``coefs_[-1]`` and ``intercepts_[-1]`` then hold one output layer
+        per member, ``(ensemble_size, fan_in, fan_out)`` and ``(ensemble_size,
+        fan_out)``.
     weight_averaging : float, default=1.0
         Horizon, in epochs, of the moving average of the weights that the model keeps
         and predicts with. After every step the average moves towards the weights the
@@ -216,6 +238,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         *,
         dropout=0.0,
         ensemble_size=1,
+        ensemble="independent",
         weight_averaging=1.0,
         numeric_embedding="auto",
         loss="squared_error",
@@ -238,6 +261,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         self.activation = activation
         self.dropout = dropout
         self.ensemble_size = ensemble_size
+        self.ensemble = ensemble
         self.weight_averaging = weight_averaging
         self.numeric_embedding = numeric_embedding
         self.loss = loss
@@ -312,6 +336,7 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
         *,
         dropout=0.0,
         ensemble_size=1,
+        ensemble="independent",
         weight_averaging=1.0,
         numeric_embedding="auto",
         class_weight=None,
@@ -334,6 +359,7 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
         self.activation = activation
         self.dropout = dropout
         self.ensemble_size = ensemble_size
+        self.ensemble = ensemble
         self.weight_averaging = weight_averaging
         self.numeric_embedding = numeric_embedding
         self.class_weight = class_weight

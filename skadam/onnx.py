@@ -60,6 +60,7 @@ from skl2onnx.common.shape_calculator import (
 from ._activations import LEAKY_SLOPE, SELU_ALPHA, SELU_SCALE
 from ._embeddings import N_DIMS, SCALE
 from ._losses import REGRESSION_LOSSES
+from ._shared_ensemble import independent_members
 from .linear_model import LinearRegression, LogisticRegression
 from .neural_network import MLPClassifier, MLPRegressor
 
@@ -98,10 +99,17 @@ def _activation(name, Z, dtype, opv):
     raise NotImplementedError(f"No ONNX export for activation={name!r}.")
 
 
-def _member_raw(model, member, X, dtype, opv):
-    """The raw outputs of one member of ``model`` for the input ``X``, (n, n_outputs)."""
-    params = model._params[member]
-    layout = model._layout
+def _members(model):
+    """The layout of one member of ``model`` and each member's parameters: a shared
+    ensemble's members written out as the plain networks they compute."""
+    if model._layout.shared_members:
+        return independent_members(model._layout, model._params[0])
+    return model._layout, model._params
+
+
+def _member_raw(model, layout, params, X, dtype, opv):
+    """The raw outputs of one member of ``model``, with parameters ``params`` laid out
+    by ``layout``, for the input ``X``: (n, n_outputs)."""
     coefs = layout.coefs(params)
     intercepts = layout.intercepts(params)
     inputs = X
@@ -138,8 +146,9 @@ def _convert_regressor(scope, operator, container):
     X = operator.inputs[0]
     dtype = guess_numpy_type(X.type)
     members = []
-    for member in range(model._params.shape[0]):
-        raw = _member_raw(model, member, X, dtype, opv)
+    layout, rows = _members(model)
+    for params in rows:
+        raw = _member_raw(model, layout, params, X, dtype, opv)
         # The loss's link, then the target scaling undone, as predict does.
         if REGRESSION_LOSSES[model.loss].onnx_link == "Exp":
             raw = OnnxExp(raw, op_version=opv)
@@ -169,8 +178,9 @@ def _convert_classifier(scope, operator, container):
     X = operator.inputs[0]
     dtype = guess_numpy_type(X.type)
     members = []
-    for member in range(model._params.shape[0]):
-        raw = _member_raw(model, member, X, dtype, opv)
+    layout, rows = _members(model)
+    for params in rows:
+        raw = _member_raw(model, layout, params, X, dtype, opv)
         if len(model.classes_) == 2:
             positive = OnnxSigmoid(raw, op_version=opv)
             members.append(OnnxConcat(

@@ -54,8 +54,11 @@ def _close(got, want, dtype):
     MLPRegressor(hidden_layer_sizes=(6,), loss="poisson", ensemble_size=2, max_iter=10,
                  random_state=0),
     MLPRegressor(hidden_layer_sizes=(6,), loss="huber", max_iter=10, random_state=0),
+    MLPRegressor(hidden_layer_sizes=(6, 5), ensemble="shared", ensemble_size=4, max_iter=10,
+                 random_state=0),
     LinearRegression(random_state=0),
-], ids=["mlp", "ensemble of 3", "no embedding", "poisson ensemble", "huber", "linear"])
+], ids=["mlp", "ensemble of 3", "no embedding", "poisson ensemble", "huber",
+        "shared ensemble of 4", "linear"])
 def test_regressors(model, dtype):
     X = _data(dtype)
     y = 100 + 30 * X[:, 0] - 20 * np.sin(3 * X[:, 1]) + 5 * X[:, 4]
@@ -95,10 +98,12 @@ def test_every_activation(activation, dtype):
      [3, 7, 11]),
     (MLPClassifier(hidden_layer_sizes=(8,), ensemble_size=2, max_iter=10, random_state=0),
      [-1, 1]),
+    (MLPClassifier(hidden_layer_sizes=(8,), ensemble="shared", ensemble_size=3, max_iter=10,
+                   random_state=0), [3, 7, 11]),
     (LogisticRegression(random_state=0), ["a", "b", "c"]),
     (LogisticRegression(random_state=0), [0, 1]),
-], ids=["binary strings", "ensemble of 3 classes", "binary ensemble", "logistic 3",
-        "logistic 2"])
+], ids=["binary strings", "ensemble of 3 classes", "binary ensemble",
+        "shared ensemble of 3 classes", "logistic 3", "logistic 2"])
 def test_classifiers_labels_and_probabilities(model, labels, dtype):
     X = _data(dtype)
     codes = np.digitize(X[:, 0] - X[:, 1], [-0.7, 0.7][:len(labels) - 1])

@@ -23,8 +23,11 @@ MODELS = [
     LinearRegression(max_iter=4, random_state=0),
     LogisticRegression(max_iter=4, solver=Adam(learning_rate=ReduceOnPlateauSchedule(0.01)),
                        random_state=0),
+    MLPRegressor(hidden_layer_sizes=(8,), ensemble="shared", ensemble_size=3, dropout=0.1,
+                 max_iter=4, random_state=0),
 ]
-IDS = ["mlp", "ensemble with dropout", "regressor with SGD", "linear", "logistic"]
+IDS = ["mlp", "ensemble with dropout", "regressor with SGD", "linear", "logistic",
+       "shared ensemble"]
 
 
 def _fit(model, binary, regression, **kwargs):
