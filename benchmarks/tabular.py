@@ -106,6 +106,9 @@ ABLATION = {
     "ensemble_size=4": {"ensemble_size": 4},
     "ensemble_size=4, hidden_layer_sizes=(48,)": {"ensemble_size": 4,
                                                  "hidden_layer_sizes": (48,)},
+    # TabM-mini: members that share the hidden layers.
+    **{f"ensemble=shared, ensemble_size={k}": {"ensemble": "shared", "ensemble_size": k}
+       for k in (4, 8, 16, 32)},
     "hidden_layer_sizes=(256, 256)": {"hidden_layer_sizes": (256, 256)},
     "activation=leaky_relu": {"activation": "leaky_relu"},
     "activation=selu": {"activation": "selu"},
