@@ -110,6 +110,8 @@ ABLATION = {
     **{f"ensemble=shared, ensemble_size={k}": {"ensemble": "shared", "ensemble_size": k}
        for k in (4, 8, 16, 32)},
     "hidden_layer_sizes=(256, 256)": {"hidden_layer_sizes": (256, 256)},
+    "hidden_layer_sizes=(64, 64)": {"hidden_layer_sizes": (64, 64)},
+    "scaling_layer=True": {"scaling_layer": True},
     "activation=leaky_relu": {"activation": "leaky_relu"},
     "activation=selu": {"activation": "selu"},
     "activation=mish": {"activation": "mish"},

@@ -235,7 +235,7 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
         layout = ParameterLayout(
             (X.shape[1] + width, *self._hidden_layer_sizes(), n_outputs),
             self._fit_intercept(), n_embedding=0 if embedding is None else embedding.n_params,
-            shared_members=self._shared_members(),
+            shared_members=self._shared_members(), input_scale=self._scaling_layer(),
         )
         n_members = self._n_members()
         if continuing:
@@ -269,6 +269,10 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
     def _shared_members(self):
         """The members of an ensemble that share their hidden layers; 0 for none."""
         return 0
+
+    def _scaling_layer(self):
+        """Whether the network learns a scale per input of its first layer."""
+        return False
 
     def _numeric_embedding(self):
         """The embedding of numeric columns asked for: None, "auto" or "periodic"."""
@@ -401,6 +405,8 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
                     factor = 2.0 if self._activation() == "logistic" else 6.0
                     bound = np.sqrt(factor / (fan_in + fan_out))
                     coef[...] = stream.uniform(-bound, bound, size=coef.shape)
+            if layout.input_scale:
+                layout.adapter(row)[...] = 1.0  # the inputs as they come, to start with
             if layout.shared_members:
                 # Random signs, as TabM's first adapter: the members see different
                 # inputs from the first step, at the scale of one network's. On
@@ -444,11 +450,11 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
             )
         if layout.layer_sizes != fitted.layer_sizes or (
             layout.fit_intercept != fitted.fit_intercept
-        ):
+        ) or layout.input_scale != fitted.input_scale:
             raise ValueError(
                 f"Cannot continue training: the network's layer sizes "
-                f"{fitted.layer_sizes} became {layout.layer_sizes} (or fit_intercept "
-                "changed). Set warm_start=False to fit a new model."
+                f"{fitted.layer_sizes} became {layout.layer_sizes} (or fit_intercept or "
+                "scaling_layer changed). Set warm_start=False to fit a new model."
             )
 
     def _raw_output(self, X):

@@ -31,6 +31,10 @@ class ParameterLayout:
         member scales the first layer's input by its own vector, a
         ``(shared_members, layer_sizes[0])`` block after the intercepts, out of the
         penalty's reach like the embedding, which comes after it. 0 for one network.
+    input_scale : bool, default=False
+        Give one network a learnt scale per input of its first layer (RealMLP's scaling
+        layer), a ``(1, layer_sizes[0])`` block where a shared ensemble keeps its
+        members' scales; a shared ensemble's members have theirs anyway.
 
     Examples
     --------
@@ -44,7 +48,8 @@ class ParameterLayout:
     ([(3, 4), (4, 2)], array([24., 25.]))
     """
 
-    def __init__(self, layer_sizes, fit_intercept=True, n_embedding=0, shared_members=0):
+    def __init__(self, layer_sizes, fit_intercept=True, n_embedding=0, shared_members=0,
+                 input_scale=False):
         self.layer_sizes = tuple(int(size) for size in layer_sizes)
         self.fit_intercept = bool(fit_intercept)
         self.shared_members = int(shared_members)
@@ -63,8 +68,11 @@ class ParameterLayout:
         bias_sizes[-1] *= heads
         self.n_weights = sum(int(np.prod(shape)) for shape in self.coef_shapes)
         self.bias_sizes = bias_sizes
+        self.input_scale = bool(input_scale) and not self.shared_members
+        # Rows of input scales: one per member of a shared ensemble, or one network's.
+        self.n_scales = self.shared_members or int(self.input_scale)
         self.adapter_start = self.n_weights + sum(bias_sizes)
-        self.embedding_start = self.adapter_start + self.shared_members * self.layer_sizes[0]
+        self.embedding_start = self.adapter_start + self.n_scales * self.layer_sizes[0]
         self.n_embedding = int(n_embedding)
         self.n_params = self.embedding_start + self.n_embedding
 
@@ -93,6 +101,7 @@ class ParameterLayout:
         return views
 
     def adapter(self, buffer):
-        """The members' scales of the first layer's input, ``(shared_members, fan_in)``."""
+        """The scales of the first layer's input, ``(n_scales, fan_in)``: one row per
+        member of a shared ensemble, or one network's with ``input_scale``."""
         return buffer[self.adapter_start:self.embedding_start].reshape(
-            self.shared_members, self.layer_sizes[0])
+            self.n_scales, self.layer_sizes[0])

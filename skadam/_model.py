@@ -104,7 +104,7 @@ class Network:
         for layer, (W, b, Z) in enumerate(zip(work.coefs, work.intercepts, activations,
                                               strict=True)):
             if layer == 0:
-                self._first_layer(work, X, W, Z)
+                self._first_layer(work, X, work.first_weights(), Z)
             else:
                 np.matmul(A, W, out=Z)
             if layer < last:
@@ -171,7 +171,18 @@ class Network:
         np.matmul(inputs, W, out=Z)
 
     def _first_layer_backward(self, work, X, delta):
-        grad_W = work.grad_coefs[0]
+        # With input scales s, the product reads W' = s[:, None] * W: its gradient G
+        # gives s's, the sum of W * G over the units, and W's, s[:, None] * G.
+        scaled = work.scales is not None
+        grad_W = work.first_grads if scaled else work.grad_coefs[0]
+        self._first_weights_backward(work, X, delta, grad_W)
+        if scaled:
+            np.einsum("kih,kih->ki", work.coefs[0], grad_W, out=work.grad_scales)
+            np.multiply(grad_W, work.scales[:, :, np.newaxis], out=work.grad_coefs[0])
+
+    def _first_weights_backward(self, work, X, delta, grad_W):
+        """The gradient of the first layer's weights as the product reads them, into
+        ``grad_W``, and the embedding's."""
         if self.embedding is None:
             _product(X.T, delta, out=grad_W)
             return
@@ -183,7 +194,7 @@ class Network:
             np.matmul(features.transpose(0, 2, 1), delta, out=grad_W[:, :width])
         else:
             np.matmul(work.first_inputs(n_rows).transpose(0, 2, 1), delta, out=grad_W)
-        delta_features = np.matmul(delta, work.coefs[0][:, :width].transpose(0, 2, 1),
+        delta_features = np.matmul(delta, work.first_weights_now()[:, :width].transpose(0, 2, 1),
                                    out=work.embedding_delta(n_rows))
         embedding.backward(work.embedding_params, work.grad_embedding, X, delta_features,
                            work.embedding)
@@ -211,6 +222,9 @@ class Workspace:
         self.coefs = coef_views(layout, params)
         self.intercepts = intercept_views(layout, params)
         self.output_intercepts = self.intercepts[-1][:, np.newaxis, :]
+        # One network's scales of its first layer's inputs, or None.
+        self.scales = adapter_views(layout, params)[:, 0] if layout.input_scale else None
+        self._first_weights = None if self.scales is None else np.empty_like(self.coefs[0])
         self._widths = layout.layer_sizes[1:]
         self._activations = [np.empty(self.n_runs * n_rows * width, dtype=params.dtype)
                              for width in self._widths]
@@ -228,6 +242,9 @@ class Workspace:
             return
         self.grad_coefs = coef_views(layout, grad)
         self.grad_intercepts = intercept_views(layout, grad)
+        if self.scales is not None:
+            self.grad_scales = adapter_views(layout, grad)[:, 0]
+            self.first_grads = np.empty_like(self.coefs[0])
         self._deltas = [np.empty_like(buffer) for buffer in self._activations]
         if network.keeps_slopes:
             self._slopes = [np.empty_like(buffer) for buffer in self._activations[:-1]]
@@ -237,6 +254,18 @@ class Workspace:
             self._embedding_width = embedding.width
             self._embedding_delta = np.empty(self.n_runs * n_rows * embedding.width,
                                              dtype=params.dtype)
+
+    def first_weights(self):
+        """The first layer's weights for the coming pass, each input's row times its
+        scale where the network scales its inputs."""
+        if self.scales is None:
+            return self.coefs[0]
+        np.multiply(self.coefs[0], self.scales[:, :, np.newaxis], out=self._first_weights)
+        return self._first_weights
+
+    def first_weights_now(self):
+        """The first layer's weights the last forward pass read."""
+        return self.coefs[0] if self.scales is None else self._first_weights
 
     def first_layer(self, n_rows):
         """Scratch for the embedded features' part of the first layer's product."""
@@ -374,6 +403,13 @@ def intercept_views(layout, buffer):
         views.append(shaped_view(buffer[:, start:start + size], (buffer.shape[0], *shape)))
         start += size
     return views
+
+
+def adapter_views(layout, buffer):
+    """The input scales as a (K, n_scales, fan_in) view of the rows of ``buffer``."""
+    start, stop = layout.adapter_start, layout.embedding_start
+    return shaped_view(buffer[:, start:stop],
+                       (buffer.shape[0], layout.n_scales, layout.layer_sizes[0]))
 
 
 def shaped_view(array, shape):

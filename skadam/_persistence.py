@@ -42,7 +42,8 @@ def plain_state(state):
         state["_layout"] = {"layer_sizes": list(layout.layer_sizes),
                             "fit_intercept": layout.fit_intercept,
                             "n_embedding": layout.n_embedding,
-                            "shared_members": layout.shared_members}
+                            "shared_members": layout.shared_members,
+                            "input_scale": layout.input_scale}
     embedding = state.get("_embedding")
     if isinstance(embedding, PeriodicEmbedding):
         state["_embedding"] = {"columns": embedding.columns}
@@ -76,7 +77,8 @@ def restored_state(state):
     if isinstance(layout, dict):
         state["_layout"] = ParameterLayout(
             layout["layer_sizes"], layout["fit_intercept"], n_embedding=layout["n_embedding"],
-            shared_members=layout.get("shared_members", 0))
+            shared_members=layout.get("shared_members", 0),
+            input_scale=layout.get("input_scale", False))
     embedding = state.get("_embedding")
     if isinstance(embedding, dict):
         state["_embedding"] = PeriodicEmbedding(embedding["columns"])

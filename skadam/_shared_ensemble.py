@@ -18,7 +18,7 @@ forms the k matrices ``W_m`` once, and ``X``, dense or sparse, is never copied k
 import numpy as np
 import scipy.sparse as sp
 
-from ._model import Network, Workspace
+from ._model import Network, Workspace, adapter_views
 
 
 class SharedEnsembleNetwork(Network):
@@ -180,12 +180,12 @@ class SharedWorkspace(Workspace):
         self.n_members = network.n_members
         super().__init__(network, params, grad, n_rows * self.n_members)
         layout = network.layout
-        self.adapter = _adapter_views(layout, params)
+        self.adapter = adapter_views(layout, params)
         shape = (params.shape[0], self.n_members, layout.layer_sizes[0],
                  layout.layer_sizes[1])
         self._member_weights = np.empty(shape, dtype=params.dtype)
         if grad is not None:
-            self.grad_adapter = _adapter_views(layout, grad)
+            self.grad_adapter = adapter_views(layout, grad)
             self.member_grads = np.empty(shape, dtype=params.dtype)
 
     def member_weights(self):
@@ -212,13 +212,6 @@ class SharedWorkspace(Workspace):
                 views[-1] = self.members(views[-1])
             self._shaped[key] = views
         return views
-
-
-def _adapter_views(layout, buffer):
-    """The members' scales as a (K, members, fan_in) view of the rows of ``buffer``."""
-    start, stop = layout.adapter_start, layout.embedding_start
-    return buffer[:, start:stop].reshape(buffer.shape[0], layout.shared_members,
-                                         layout.layer_sizes[0])
 
 
 def _members_product(A, B, out):

@@ -10,7 +10,7 @@ from ._docs import REGRESSION_LOSS_UNITS, fill_doc
 from ._embeddings import AUTO_MAX_COLUMNS, AUTO_MAX_VALUES, AUTO_MIN_DISTINCT
 from ._heads import ClassifierBase, RegressorBase
 from ._losses import REGRESSION_LOSSES
-from ._model import coef_views, intercept_views
+from ._model import adapter_views, coef_views, intercept_views
 
 _NETWORK_CONSTRAINTS = {
     "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -18,6 +18,7 @@ _NETWORK_CONSTRAINTS = {
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "ensemble_size": [Interval(Integral, 1, None, closed="left")],
     "ensemble": [StrOptions({"independent", "shared"})],
+    "scaling_layer": ["boolean"],
     "weight_averaging": [Interval(Real, 0, None, closed="left")],
     "numeric_embedding": [StrOptions({"auto", "periodic"}), None],
 }
@@ -77,14 +78,21 @@ class _NetworkMixin:
     def _averaging_epochs(self):
         return float(self.weight_averaging)
 
+    def _scaling_layer(self):
+        return self.scaling_layer
+
     def _numeric_embedding(self):
         return self.numeric_embedding
 
     @property
     def coefs_(self):
-        if self._params.shape[0] == 1:
-            return self._layout.coefs(self._params[0])
-        return coef_views(self._layout, self._params)
+        layout, alone = self._layout, self._params.shape[0] == 1
+        coefs = layout.coefs(self._params[0]) if alone else coef_views(layout, self._params)
+        if layout.input_scale:
+            # What the first layer applies: each input's row times its learnt scale.
+            scales = adapter_views(layout, self._params)[:, 0, :, np.newaxis]
+            coefs[0] = coefs[0] * (scales[0] if alone else scales)
+        return coefs
 
     @property
     def intercepts_(self):
@@ -147,6 +155,14 @@ default="relu"
         goes on from its own weights, which ``warm_start`` and ``partial_fit``
         continue. Averaging smooths out the noise of the last minibatch steps; 0 keeps
         the last step's weights, as scikit-learn's MLPs do. >= 0.
+    scaling_layer : bool, default=False
+        Learn a scale per input of the first layer (embedded features included),
+        starting at 1: RealMLP's scaling layer, which lets the network weigh its
+        inputs before they mix. Not penalised by ``alpha``. ``coefs_[0]`` is then the
+        weights the first layer applies, each input's row times its scale. On the
+        tabular benchmark it gained +0.0009, +0.0022 and +0.0022 on three seeds, at no
+        measurable cost in time (the user guide's Tabular data page). A shared
+        ensemble's members have scales of their own anyway.
     numeric_embedding : {"auto", "periodic"} or None, default="auto"
         Embed numeric input columns before the first layer: each embedded column
         becomes 16 functions ``cos(2π w x + b)`` with trainable frequencies and phases,
@@ -167,7 +183,8 @@ default="relu"
 _NETWORK_ATTRIBUTES = """coefs_ : list of ndarray
         Weight matrices, ``coefs_[i]`` of shape (fan_in, fan_out), or (ensemble_size,
         fan_in, fan_out) for an ensemble: views of the one parameter buffer, like
-        ``intercepts_``. With a numeric embedding, the first one's rows are 3 per
+        ``intercepts_`` (with ``scaling_layer``, the first one is the scaled weights,
+        a new array). With a numeric embedding, the first one's rows are 3 per
         embedded column, then one per input column.
     embedded_features_ : ndarray of int
         The indices of the columns of ``X`` the numeric embedding embeds, in order
@@ -239,6 +256,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         dropout=0.0,
         ensemble_size=1,
         ensemble="independent",
+        scaling_layer=False,
         weight_averaging=1.0,
         numeric_embedding="auto",
         loss="squared_error",
@@ -262,6 +280,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         self.dropout = dropout
         self.ensemble_size = ensemble_size
         self.ensemble = ensemble
+        self.scaling_layer = scaling_layer
         self.weight_averaging = weight_averaging
         self.numeric_embedding = numeric_embedding
         self.loss = loss
@@ -337,6 +356,7 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
         dropout=0.0,
         ensemble_size=1,
         ensemble="independent",
+        scaling_layer=False,
         weight_averaging=1.0,
         numeric_embedding="auto",
         class_weight=None,
@@ -360,6 +380,7 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
         self.dropout = dropout
         self.ensemble_size = ensemble_size
         self.ensemble = ensemble
+        self.scaling_layer = scaling_layer
         self.weight_averaging = weight_averaging
         self.numeric_embedding = numeric_embedding
         self.class_weight = class_weight

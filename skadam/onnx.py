@@ -111,6 +111,8 @@ def _member_raw(model, layout, params, X, dtype, opv):
     """The raw outputs of one member of ``model``, with parameters ``params`` laid out
     by ``layout``, for the input ``X``: (n, n_outputs)."""
     coefs = layout.coefs(params)
+    if layout.input_scale:  # the scaling layer folded into the first layer's weights
+        coefs[0] = coefs[0] * layout.adapter(params)[0][:, np.newaxis]
     intercepts = layout.intercepts(params)
     inputs = X
     embedding = model._embedding
