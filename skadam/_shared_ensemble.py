@@ -127,7 +127,7 @@ class SharedEnsembleNetwork(Network):
         self._first_layer_backward(work, X, work.members(deltas[0]))
 
     def _first_layer(self, work, X, Z):
-        weights = work.member_weights()  # (K, members, fan_in, width)
+        weights = work.first_weights()  # (K, members, fan_in, width)
         Z = work.members(Z)
         if self.embedding is None:
             _members_product(X, weights, out=Z)
@@ -146,7 +146,7 @@ class SharedEnsembleNetwork(Network):
     def _first_layer_backward(self, work, X, delta):
         """From the first hidden layer's delta, (K, members, n_rows, width): the gradients
         of the shared first-layer weights, of the members' scales and of the embedding."""
-        weights = work.member_weights_now()
+        weights = work.first_weights_now()
         grads = work.member_grads  # the gradient of each member's W_m
         width = 0 if self.embedding is None else self.embedding.width
         if self.embedding is None or sp.issparse(X):
@@ -188,13 +188,14 @@ class SharedWorkspace(Workspace):
             self.grad_adapter = adapter_views(layout, grad)
             self.member_grads = np.empty(shape, dtype=params.dtype)
 
-    def member_weights(self):
-        """Each member's first-layer weights ``r_m[:, None] * W`` for the coming pass."""
+    def first_weights(self):
+        """Each member's first-layer weights ``r_m[:, None] * W`` for the coming pass,
+        (K, members, fan_in, width)."""
         np.multiply(self.adapter[:, :, :, np.newaxis], self.coefs[0][:, np.newaxis],
                     out=self._member_weights)
         return self._member_weights
 
-    def member_weights_now(self):
+    def first_weights_now(self):
         """The members' first-layer weights the last forward pass used."""
         return self._member_weights
 

@@ -3,11 +3,11 @@
 import signal
 
 
-class SigintAfter:
-    """A callback that sends this process Ctrl-C at the end of epoch ``n`` (``times`` times)."""
+class AtEpoch:
+    """A callback that acts (``act``) at the end of epoch ``n`` of a fit."""
 
-    def __init__(self, n, times=1):
-        self.n, self.times = n, times
+    def __init__(self, n):
+        self.n = n
 
     def setup(self, estimator, context):
         self.epochs = 0
@@ -22,5 +22,16 @@ class SigintAfter:
         if context.task_name == "epoch":
             self.epochs += 1
             if self.epochs == self.n:
-                for _ in range(self.times):
-                    signal.raise_signal(signal.SIGINT)
+                self.act()
+
+
+class SigintAfter(AtEpoch):
+    """A callback that sends this process Ctrl-C at the end of epoch ``n`` (``times`` times)."""
+
+    def __init__(self, n, times=1):
+        super().__init__(n)
+        self.times = times
+
+    def act(self):
+        for _ in range(self.times):
+            signal.raise_signal(signal.SIGINT)

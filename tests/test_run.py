@@ -6,6 +6,7 @@ import pickle
 
 import numpy as np
 import pytest
+from _interrupts import AtEpoch
 from sklearn.datasets import make_classification
 
 from skadam import LogisticRegression, MLPClassifier, MLPRegressor
@@ -49,24 +50,15 @@ def test_a_warm_start_trains_a_copy_and_the_model_takes_it(data):
     assert model._run.history.n_iter == first.history.n_iter + 3
 
 
-class _FailsInTheSecondEpoch:
+class _FailsInTheSecondEpoch(AtEpoch):
     """A callback that raises at the end of the second epoch, after training changed the
     weights of the call's run."""
 
-    def setup(self, estimator, context):
-        self.epochs = 0
+    def __init__(self):
+        super().__init__(2)
 
-    def teardown(self, estimator, context):
-        pass
-
-    def on_fit_task_begin(self, estimator, context, **hook_arguments):
-        pass
-
-    def on_fit_task_end(self, estimator, context, **hook_arguments):
-        if context.task_name == "epoch":
-            self.epochs += 1
-            if self.epochs == 2:
-                raise RuntimeError("a broken callback")
+    def act(self):
+        raise RuntimeError("a broken callback")
 
 
 def test_a_call_that_raises_leaves_the_models_run_in_place(data):
