@@ -17,6 +17,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._activations import ACTIVATIONS, KEEPS_SLOPES
+from ._kernels import narrow_product
+
+# Up to this many outputs, the delta at a layer's inputs comes from narrow_product, not
+# BLAS: 2.5 us against 15.6 for a batch of 128 rows through one output unit into 100
+# hidden ones, 4.4 against 4.9 through three; from about eight on BLAS is faster.
+NARROW_OUTPUTS = 3
 
 
 class Network:
@@ -145,7 +151,7 @@ class Network:
             A_prev = activations[layer - 1]
             np.matmul(A_prev.transpose(0, 2, 1), delta, out=work.grad_coefs[layer])
             previous = deltas[layer - 1]
-            np.matmul(delta, work.coefs[layer].transpose(0, 2, 1), out=previous)
+            backprop_product(delta, work.coefs[layer], out=previous)
             if dropout is not None:
                 dropout.backprop(layer - 1, A_prev, previous)
             self.backprop(A_prev if slopes is None else slopes[layer - 1], previous,
@@ -382,6 +388,20 @@ def _product(A, B, out):
         return
     for run in range(B.shape[0]):
         out[run] = A @ B[run]
+
+
+def backprop_product(delta, W, out):
+    """``out = delta @ W^T`` over the last two axes, for arrays of the same leading axes
+    (runs, and members where they share the rest): the delta at a layer's inputs from the
+    delta at its outputs. ``out`` must be C-contiguous, as a workspace's buffers are.
+    """
+    if delta.shape[-1] > NARROW_OUTPUTS:
+        np.matmul(delta, np.swapaxes(W, -1, -2), out=out)
+        return
+    # The kernel takes one axis of runs: the leading axes merged (W copied where they do
+    # not merge in place, as a few outputs' weights take no time to copy).
+    narrow_product(delta.reshape(-1, *delta.shape[-2:]), W.reshape(-1, *W.shape[-2:]),
+                   shaped_view(out, (-1, *out.shape[-2:])))
 
 
 def coef_views(layout, buffer):

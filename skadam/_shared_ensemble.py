@@ -18,7 +18,7 @@ forms the k matrices ``W_m`` once, and ``X``, dense or sparse, is never copied k
 import numpy as np
 import scipy.sparse as sp
 
-from ._model import Network, Workspace, adapter_views
+from ._model import Network, Workspace, adapter_views, backprop_product
 
 
 class SharedEnsembleNetwork(Network):
@@ -111,8 +111,7 @@ class SharedEnsembleNetwork(Network):
         np.matmul(hidden.transpose(0, 1, 3, 2), output_delta, out=work.grad_coefs[last])
         if self.layout.fit_intercept:
             np.matmul(work.ones[:n_rows], output_delta, out=work.grad_intercepts[last])
-        np.matmul(output_delta, work.coefs[last].transpose(0, 1, 3, 2),
-                  out=work.members(deltas[last - 1]))
+        backprop_product(output_delta, work.coefs[last], out=work.members(deltas[last - 1]))
         for layer in range(last - 1, -1, -1):
             delta = deltas[layer]
             if dropout is not None:
@@ -123,7 +122,7 @@ class SharedEnsembleNetwork(Network):
                 break
             np.matmul(activations[layer - 1].transpose(0, 2, 1), delta,
                       out=work.grad_coefs[layer])
-            np.matmul(delta, work.coefs[layer].transpose(0, 2, 1), out=deltas[layer - 1])
+            backprop_product(delta, work.coefs[layer], out=deltas[layer - 1])
         self._first_layer_backward(work, X, work.members(deltas[0]))
 
     def _first_layer(self, work, X, Z):

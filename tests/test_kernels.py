@@ -291,6 +291,47 @@ def test_stacked_kernels_equal_each_run_alone(dtype):
             np.testing.assert_array_equal(losses[run], losses_alone)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n_outputs", [1, 2, 3, 9])
+def test_narrow_product_is_delta_times_the_transposed_weights(dtype, n_outputs):
+    # Each element the sum of n_outputs products, in order; NumPy's product as the
+    # reference. Through one output the product is exact, as BLAS's is.
+    rng = _rng()
+    delta = rng.standard_normal((4, 29, n_outputs)).astype(dtype)
+    W = rng.standard_normal((4, 17, n_outputs)).astype(dtype)
+    out = np.full((4, 29, 17), np.nan, dtype)
+    kernels.narrow_product(delta, W, out)
+    expected = np.einsum("kio,kjo->kij", delta.astype(np.float64), W.astype(np.float64))
+    np.testing.assert_allclose(out, expected, rtol=RTOL[dtype], atol=RTOL[dtype])
+    if n_outputs == 1:
+        np.testing.assert_array_equal(out, delta * W.transpose(0, 2, 1))
+    # A run alone, and runs interleaved in one buffer (a stack's parameters), as a stack.
+    for run in range(4):
+        alone = np.empty((29, 17), dtype)
+        kernels.narrow_product(delta[run], W[run], alone)
+        np.testing.assert_array_equal(alone, out[run])
+    interleaved = np.zeros((4, 17 * n_outputs + 5), dtype)
+    interleaved[:, :17 * n_outputs] = W.reshape(4, -1)
+    strided = interleaved[:, :17 * n_outputs].reshape(4, 17, n_outputs)
+    again = np.empty_like(out)
+    kernels.narrow_product(delta, strided, again)
+    np.testing.assert_array_equal(again, out)
+
+
+def test_narrow_product_refuses_mismatched_or_overlapping_arrays():
+    delta, W = np.zeros((2, 5, 1)), np.zeros((2, 4, 1))
+    with pytest.raises(ValueError, match="must share o, n, h"):
+        kernels.narrow_product(delta, np.zeros((2, 4, 2)), np.zeros((2, 5, 4)))
+    with pytest.raises(ValueError, match="must share o, n, h"):
+        kernels.narrow_product(delta, W, np.zeros((2, 5, 3)))
+    with pytest.raises(ValueError, match="must share o, n, h"):
+        kernels.narrow_product(delta, W.astype(np.float32), np.zeros((2, 5, 4)))
+    out = np.zeros((2, 5, 4))
+    inside_out = out.reshape(2, 20, 1)[:, :5]
+    with pytest.raises(ValueError, match="delta and out must not share memory"):
+        kernels.narrow_product(inside_out, W, out)
+
+
 def test_kernels_refuse_arrays_they_cannot_read_or_write():
     x = np.zeros(4)
     with pytest.raises(ValueError, match="grad must have the shape and dtype of params"):
@@ -432,6 +473,11 @@ def _every_kernel(module):
         module.embed_backward(U, V, 0.1, cosines, sines, rng.standard_normal((2, 41, 9)).astype(
             dtype), *grads)
         outputs["embedding", dtype] = (cosines, sines, features, *grads)
+        delta, W = rng.standard_normal((3, 37, 3)).astype(dtype), rng.standard_normal(
+            (3, 23, 3)).astype(dtype)
+        product = np.empty((3, 37, 23), dtype)
+        module.narrow_product(delta, W, product)
+        outputs["narrow_product", dtype] = (product,)
     return outputs
 
 

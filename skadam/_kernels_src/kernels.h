@@ -200,6 +200,7 @@ KERNEL_FUNCTION(softmax_cross_entropy); /* cross_entropy.c */
 KERNEL_FUNCTION(sigmoid_cross_entropy); /* cross_entropy.c */
 KERNEL_FUNCTION(embed_forward);         /* embedding.c */
 KERNEL_FUNCTION(embed_backward);        /* embedding.c */
+KERNEL_FUNCTION(narrow_product);        /* narrow.c */
 KERNEL_FUNCTION(flush_subnormals);      /* fp_mode.c */
 
 #endif /* SKADAM_KERNELS_H */

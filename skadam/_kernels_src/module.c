@@ -17,6 +17,7 @@ static PyMethodDef methods[] = {
     {"sigmoid_cross_entropy", sigmoid_cross_entropy, METH_VARARGS, sigmoid_cross_entropy_doc},
     {"embed_forward", embed_forward, METH_VARARGS, embed_forward_doc},
     {"embed_backward", embed_backward, METH_VARARGS, embed_backward_doc},
+    {"narrow_product", narrow_product, METH_VARARGS, narrow_product_doc},
     {"flush_subnormals", flush_subnormals, METH_VARARGS, flush_subnormals_doc},
     {NULL, NULL, 0, NULL},
 };
