@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._activations import ACTIVATIONS, KEEPS_SLOPES
-from ._kernels import narrow_product
+from ._kernels import narrow_product, scale_rows, scale_rows_backward
 
 # Up to this many outputs, the delta at a layer's inputs comes from narrow_product, not
 # BLAS: 2.5 us against 15.6 for a batch of 128 rows through one output unit into 100
@@ -183,8 +183,8 @@ class Network:
         grad_W = work.first_grads if scaled else work.grad_coefs[0]
         self._first_weights_backward(work, X, delta, grad_W)
         if scaled:
-            np.einsum("kih,kih->ki", work.coefs[0], grad_W, out=work.grad_scales)
-            np.multiply(grad_W, work.scales[:, :, np.newaxis], out=work.grad_coefs[0])
+            scale_rows_backward(work.coefs[0], work.scales, grad_W, work.grad_coefs[0],
+                                work.grad_scales)
 
     def _first_weights_backward(self, work, X, delta, grad_W):
         """The gradient of the first layer's weights as the product reads them, into
@@ -266,7 +266,7 @@ class Workspace:
         scale where the network scales its inputs."""
         if self.scales is None:
             return self.coefs[0]
-        np.multiply(self.coefs[0], self.scales[:, :, np.newaxis], out=self._first_weights)
+        scale_rows(self.coefs[0], self.scales, self._first_weights)
         return self._first_weights
 
     def first_weights_now(self):

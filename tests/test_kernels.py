@@ -332,6 +332,42 @@ def test_narrow_product_refuses_mismatched_or_overlapping_arrays():
         kernels.narrow_product(inside_out, W, out)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("width", [1, 8, 100, 13])
+def test_scale_rows_and_its_backward_match_the_scaling_layer_equations(dtype, width):
+    # The first layer reads W' = s[:, None] * W; from G = dL/dW', dL/ds_i is the sum over
+    # the units of W * G and dL/dW = s[:, None] * G.
+    rng = _rng()
+    W, G = (rng.standard_normal((3, 11, width)).astype(dtype) for _ in range(2))
+    s = rng.standard_normal((3, 11)).astype(dtype)
+    scaled, grad_W, grad_s = np.empty_like(W), np.empty_like(W), np.empty_like(s)
+    kernels.scale_rows(W, s, scaled)
+    kernels.scale_rows_backward(W, s, G, grad_W, grad_s)
+    np.testing.assert_array_equal(scaled, W * s[:, :, np.newaxis])
+    np.testing.assert_array_equal(grad_W, G * s[:, :, np.newaxis])
+    np.testing.assert_allclose(grad_s, (W.astype(np.float64) * G).sum(axis=2),
+                               rtol=RTOL[dtype], atol=RTOL[dtype])
+    for run in range(3):
+        alone, alone_W, alone_s = np.empty_like(W[0]), np.empty_like(W[0]), np.empty_like(s[0])
+        kernels.scale_rows(W[run], s[run], alone)
+        kernels.scale_rows_backward(W[run], s[run], G[run], alone_W, alone_s)
+        np.testing.assert_array_equal(alone, scaled[run])
+        np.testing.assert_array_equal(alone_s, grad_s[run])
+
+
+def test_scale_rows_refuse_mismatched_or_overlapping_arrays():
+    W, s = np.zeros((2, 5, 4)), np.zeros((2, 5))
+    with pytest.raises(ValueError, match="one value per row of W"):
+        kernels.scale_rows(W, np.zeros((2, 4)), np.zeros((2, 5, 4)))
+    with pytest.raises(ValueError, match="W and out must not share memory"):
+        kernels.scale_rows(W, s, W)
+    with pytest.raises(ValueError, match="one value per row of W"):
+        kernels.scale_rows_backward(W, s, np.zeros((2, 5, 3)), np.zeros((2, 5, 4)), s.copy())
+    with pytest.raises(ValueError, match="G and grad_W must not share memory"):
+        G = np.zeros((2, 5, 4))
+        kernels.scale_rows_backward(W, s, G, G, s.copy())
+
+
 def test_kernels_refuse_arrays_they_cannot_read_or_write():
     x = np.zeros(4)
     with pytest.raises(ValueError, match="grad must have the shape and dtype of params"):
@@ -478,6 +514,12 @@ def _every_kernel(module):
         product = np.empty((3, 37, 23), dtype)
         module.narrow_product(delta, W, product)
         outputs["narrow_product", dtype] = (product,)
+        W, G = (rng.standard_normal((3, 19, 27)).astype(dtype) for _ in range(2))
+        scales = rng.standard_normal((3, 19)).astype(dtype)
+        scaled, grad_W, grad_s = np.empty_like(W), np.empty_like(W), np.empty_like(scales)
+        module.scale_rows(W, scales, scaled)
+        module.scale_rows_backward(W, scales, G, grad_W, grad_s)
+        outputs["scale_rows", dtype] = (scaled, grad_W, grad_s)
     return outputs
 
 

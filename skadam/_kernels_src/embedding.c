@@ -43,26 +43,6 @@ static inline void sincos_turns(double t, double *sine, double *cosine)
 #define EMBED_MAX_FREQUENCIES 64
 #define EMBED_MAX_DIMS 16
 
-/* The backward pass sums over the rows in 8 lanes, row i in lane i mod 8, each lane in
-   order, and adds the lanes up in a fixed tree: a machine of any vector width computes
-   the same sums. The lanes are two vectors of 4 doubles (GCC's vector extension), which
-   the compiler keeps in registers on every instruction set; the loop vectoriser does not
-   vectorise a sum over the rows without reordering it. */
-typedef double lanes4 __attribute__((vector_size(32)));
-typedef double lanes4_unaligned __attribute__((vector_size(32), aligned(8)));
-typedef float lanes4f_unaligned __attribute__((vector_size(16), aligned(4)));
-#define EMBED_LANES 8
-
-#define LOAD4_F64(p) (*(const lanes4_unaligned *)(p))
-#define LOAD4_F32(p) __builtin_convertvector(*(const lanes4f_unaligned *)(p), lanes4)
-
-static inline double
-sum_of_lanes(const lanes4 *lanes)
-{
-    return ((lanes[0][0] + lanes[0][1]) + (lanes[0][2] + lanes[0][3])) +
-           ((lanes[1][0] + lanes[1][1]) + (lanes[1][2] + lanes[1][3]));
-}
-
 /* Forward pass of a periodic embedding for one run. For each column j, frequency f and
    row i, the phase in turns, s (w_jf u_ji + b_jf / 2 pi), its cosine and sine, kept for
    the backward pass at [j F + f, i] (a frequency's rows side by side, so that every loop
@@ -123,7 +103,7 @@ DEFINE_EMBED_FORWARD(embed_forward_f32, float)
         double scale)                                                                      \
     {                                                                                      \
         const double two_pi = 6.283185307179586476925286766559;                            \
-        const Py_ssize_t whole = n - n % EMBED_LANES;                                      \
+        const Py_ssize_t whole = n - n % SUM_LANES;                                        \
         for (Py_ssize_t f = 0; f < F; f++) {                                               \
             const T *restrict cos_f = cosines + f * n, *restrict sin_f = sines + f * n;    \
             double mixing[EMBED_MAX_DIMS];                                                 \
@@ -132,7 +112,7 @@ DEFINE_EMBED_FORWARD(embed_forward_f32, float)
                 mixing[d] = scale * (double)V[f * D + d];                                  \
                 sum_V[d][0] = sum_V[d][1] = (lanes4){0.0};                                 \
             }                                                                              \
-            for (Py_ssize_t i = 0; i < whole; i += EMBED_LANES) {                          \
+            for (Py_ssize_t i = 0; i < whole; i += SUM_LANES) {                            \
                 for (int h = 0; h < 2; h++) {                                              \
                     const Py_ssize_t at = i + 4 * h;                                       \
                     const lanes4 cos_i = LOAD4(cos_f + at);                                \
@@ -173,7 +153,7 @@ DEFINE_EMBED_FORWARD(embed_forward_f32, float)
                                    T *restrict grad_c, double *restrict g, Py_ssize_t m,   \
                                    Py_ssize_t n, Py_ssize_t F, Py_ssize_t D, double scale) \
     {                                                                                      \
-        const Py_ssize_t whole = n - n % EMBED_LANES;                                      \
+        const Py_ssize_t whole = n - n % SUM_LANES;                                        \
         for (Py_ssize_t j = 0; j < m; j++) {                                               \
             for (Py_ssize_t i = 0; i < n; i++)                                             \
                 for (Py_ssize_t d = 0; d < D; d++)                                         \
@@ -181,7 +161,7 @@ DEFINE_EMBED_FORWARD(embed_forward_f32, float)
             for (Py_ssize_t d = 0; d < D; d++) {                                           \
                 const double *restrict g_d = g + d * n;                                    \
                 lanes4 sum[2] = {{0.0}};                                                   \
-                for (Py_ssize_t i = 0; i < whole; i += EMBED_LANES) {                      \
+                for (Py_ssize_t i = 0; i < whole; i += SUM_LANES) {                        \
                     sum[0] += LOAD4_F64(g_d + i);                                          \
                     sum[1] += LOAD4_F64(g_d + i + 4);                                      \
                 }                                                                          \

@@ -134,6 +134,28 @@ typedef void (*backprop_f32)(const float *restrict a, float *restrict delta,
 SKADAM_INTERNAL PyObject *backprop_runs(PyObject *args, const char *first, int takes_slope,
                                         backprop_f64 f64, backprop_f32 f32);
 
+/* ------------------------------------------------------------------- sums in lanes */
+
+/* A long sum (over a batch's rows, or a matrix row's columns) runs in 8 lanes, term i in
+   lane i mod 8, each lane in order, and the lanes are added up in a fixed tree: a
+   machine of any vector width computes the same sums. The lanes are two vectors of 4
+   doubles (GCC's vector extension), which the compiler keeps in registers on every
+   instruction set; the loop vectoriser does not vectorise a sum without reordering it. */
+typedef double lanes4 __attribute__((vector_size(32)));
+typedef double lanes4_unaligned __attribute__((vector_size(32), aligned(8)));
+typedef float lanes4f_unaligned __attribute__((vector_size(16), aligned(4)));
+#define SUM_LANES 8
+
+#define LOAD4_F64(p) (*(const lanes4_unaligned *)(p))
+#define LOAD4_F32(p) __builtin_convertvector(*(const lanes4f_unaligned *)(p), lanes4)
+
+static inline double
+sum_of_lanes(const lanes4 *lanes)
+{
+    return ((lanes[0][0] + lanes[0][1]) + (lanes[0][2] + lanes[0][3])) +
+           ((lanes[1][0] + lanes[1][1]) + (lanes[1][2] + lanes[1][3]));
+}
+
 /* -------------------------------------------------------------------- branchless exp */
 
 /* exp without branches, so that the compiler vectorises the loops calling it (the
@@ -201,6 +223,8 @@ KERNEL_FUNCTION(sigmoid_cross_entropy); /* cross_entropy.c */
 KERNEL_FUNCTION(embed_forward);         /* embedding.c */
 KERNEL_FUNCTION(embed_backward);        /* embedding.c */
 KERNEL_FUNCTION(narrow_product);        /* narrow.c */
+KERNEL_FUNCTION(scale_rows);            /* scales.c */
+KERNEL_FUNCTION(scale_rows_backward);   /* scales.c */
 KERNEL_FUNCTION(flush_subnormals);      /* fp_mode.c */
 
 #endif /* SKADAM_KERNELS_H */

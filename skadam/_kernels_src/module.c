@@ -18,6 +18,8 @@ static PyMethodDef methods[] = {
     {"embed_forward", embed_forward, METH_VARARGS, embed_forward_doc},
     {"embed_backward", embed_backward, METH_VARARGS, embed_backward_doc},
     {"narrow_product", narrow_product, METH_VARARGS, narrow_product_doc},
+    {"scale_rows", scale_rows, METH_VARARGS, scale_rows_doc},
+    {"scale_rows_backward", scale_rows_backward, METH_VARARGS, scale_rows_backward_doc},
     {"flush_subnormals", flush_subnormals, METH_VARARGS, flush_subnormals_doc},
     {NULL, NULL, 0, NULL},
 };
