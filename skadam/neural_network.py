@@ -155,7 +155,7 @@ default="relu"
         goes on from its own weights, which ``warm_start`` and ``partial_fit``
         continue. Averaging smooths out the noise of the last minibatch steps; 0 keeps
         the last step's weights, as scikit-learn's MLPs do. >= 0.
-    scaling_layer : bool, default=False
+    scaling_layer : bool, default=True
         Learn a scale per input of the first layer (embedded features included),
         starting at 1: RealMLP's scaling layer, which lets the network weigh its
         inputs before they mix. Not penalised by ``alpha``. ``coefs_[0]`` is then the
@@ -256,7 +256,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         dropout=0.0,
         ensemble_size=1,
         ensemble="independent",
-        scaling_layer=False,
+        scaling_layer=True,
         weight_averaging=1.0,
         numeric_embedding="auto",
         loss="squared_error",
@@ -356,7 +356,7 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
         dropout=0.0,
         ensemble_size=1,
         ensemble="independent",
-        scaling_layer=False,
+        scaling_layer=True,
         weight_averaging=1.0,
         numeric_embedding="auto",
         class_weight=None,
