@@ -397,11 +397,13 @@ def backprop_product(delta, W, out):
     """
     if delta.shape[-1] > NARROW_OUTPUTS:
         np.matmul(delta, np.swapaxes(W, -1, -2), out=out)
-        return
-    # The kernel takes one axis of runs: the leading axes merged (W copied where they do
-    # not merge in place, as a few outputs' weights take no time to copy).
-    narrow_product(delta.reshape(-1, *delta.shape[-2:]), W.reshape(-1, *W.shape[-2:]),
-                   shaped_view(out, (-1, *out.shape[-2:])))
+    elif delta.ndim == 3:
+        narrow_product(delta, W, out)
+    else:
+        # The kernel takes one axis of runs: the leading axes merged (W copied where
+        # they do not merge in place, as a few outputs' weights take no time to copy).
+        narrow_product(delta.reshape(-1, *delta.shape[-2:]), W.reshape(-1, *W.shape[-2:]),
+                       shaped_view(out, (-1, *out.shape[-2:])))
 
 
 def coef_views(layout, buffer):

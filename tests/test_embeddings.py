@@ -27,12 +27,14 @@ from skadam._model import Network
 
 N_ROWS, N_FEATURES, HIDDEN = 7, 4, 5
 COLUMNS = [0, 2, 3]
+# Consecutive columns take a slice of X rather than a gather: both are checked.
+CONSECUTIVE = [1, 2, 3]
 STEP = 1e-6
 
 
-def _problem(seed=0, sparse=False):
+def _problem(seed=0, sparse=False, columns=COLUMNS):
     rng = np.random.default_rng(seed)
-    embedding = PeriodicEmbedding(COLUMNS)
+    embedding = PeriodicEmbedding(columns)
     layout = ParameterLayout((N_FEATURES + embedding.width, HIDDEN, 2),
                              n_embedding=embedding.n_params)
     params = rng.normal(scale=0.5, size=layout.n_params)
@@ -46,10 +48,10 @@ def _problem(seed=0, sparse=False):
     return network, layout, embedding, params, X
 
 
-def _reference_forward(layout, params, X):
+def _reference_forward(layout, params, X, columns=COLUMNS):
     """The network written from the equations, one column and one row at a time."""
     X = X.toarray() if sp.issparse(X) else X
-    m = len(COLUMNS)
+    m = len(columns)
     e = params[layout.embedding_start:]
     sizes = [m * N_FREQUENCIES, m * N_FREQUENCIES, m * N_FREQUENCIES * N_DIMS, m * N_DIMS]
     w, b, V, c = (part * SCALE for part in np.split(e, np.cumsum(sizes)[:-1]))
@@ -60,7 +62,7 @@ def _reference_forward(layout, params, X):
     outputs = []
     for x in X:
         features = []
-        for j, column in enumerate(COLUMNS):
+        for j, column in enumerate(columns):
             periodic = [np.cos(2 * np.pi * w[j, f] * x[column] + b[j, f])
                         for f in range(N_FREQUENCIES)]
             features += [sum(periodic[f] * V[j, f, d] for f in range(N_FREQUENCIES)) + c[j, d]
@@ -70,17 +72,19 @@ def _reference_forward(layout, params, X):
     return np.array(outputs)
 
 
+@pytest.mark.parametrize("columns", [COLUMNS, CONSECUTIVE], ids=["gathered", "consecutive"])
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
-def test_forward_matches_the_equations(sparse):
-    network, layout, _, params, X = _problem(sparse=sparse)
+def test_forward_matches_the_equations(sparse, columns):
+    network, layout, _, params, X = _problem(sparse=sparse, columns=columns)
     raw = network.outputs(params[np.newaxis], X)[0]
-    np.testing.assert_allclose(raw, _reference_forward(layout, params, X), rtol=1e-10,
-                               atol=1e-12)
+    np.testing.assert_allclose(raw, _reference_forward(layout, params, X, columns),
+                               rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("columns", [COLUMNS, CONSECUTIVE], ids=["gathered", "consecutive"])
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
-def test_backprop_matches_finite_differences(sparse):
-    network, _, _, params, X = _problem(sparse=sparse)
+def test_backprop_matches_finite_differences(sparse, columns):
+    network, _, _, params, X = _problem(sparse=sparse, columns=columns)
     loss = BinaryLogLoss(2)
     Y = np.random.default_rng(1).integers(0, 2, size=(N_ROWS, 2)).astype(float)
 
