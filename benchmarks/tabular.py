@@ -89,8 +89,9 @@ ABBREVIATIONS = {"HistGradientBoosting": "HGB", "CatBoost": "CB"}
 
 # One change to skadam's MLP defaults each; "classifier" options apply to classifiers only.
 # The defaults embed up to 16 numeric columns periodically (numeric_embedding="auto"),
-# train on minibatches of 64 rows (128 from 20,000 rows on), keep a moving average of the
-# weights over one epoch and stop early on a held-out tenth with a patience of 10 epochs;
+# scale each input of the first layer (scaling_layer=True), train on minibatches of 64
+# rows (128 from 20,000 rows on), keep a moving average of the weights over one epoch and
+# stop early on a held-out tenth with a patience of 10 epochs;
 # each option below undoes one of those or adds a piece of the tabular toolkit.
 ABLATION = {
     "numeric_embedding=None": {"numeric_embedding": None},
@@ -111,7 +112,7 @@ ABLATION = {
        for k in (4, 8, 16, 32)},
     "hidden_layer_sizes=(256, 256)": {"hidden_layer_sizes": (256, 256)},
     "hidden_layer_sizes=(64, 64)": {"hidden_layer_sizes": (64, 64)},
-    "scaling_layer=True": {"scaling_layer": True},
+    "scaling_layer=False": {"scaling_layer": False},
     "activation=leaky_relu": {"activation": "leaky_relu"},
     "activation=selu": {"activation": "selu"},
     "activation=mish": {"activation": "mish"},
