@@ -7,46 +7,29 @@ import warnings
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from _finite_differences import central_differences
+from _small_networks import first_layer_inputs, small_problem
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
 from skadam import MLPClassifier, MLPRegressor
-from skadam._embeddings import PeriodicEmbedding
-from skadam._layout import ParameterLayout
 from skadam._losses import SquaredError
 from skadam._model import Network
 
 N_ROWS, N_FEATURES = 6, 4
 
 
-def _problem(sparse, embedded, seed=0):
-    rng = np.random.default_rng(seed)
-    embedding = PeriodicEmbedding(np.array([1, 3])) if embedded else None
-    width = 0 if embedding is None else embedding.width
-    layout = ParameterLayout((N_FEATURES + width, 5, 2), input_scale=True,
-                             n_embedding=0 if embedding is None else embedding.n_params)
-    params = rng.normal(scale=0.5, size=layout.n_params)
-    if embedding is not None:
-        embedding.initialise(params[layout.embedding_start:], rng)
-    X = rng.normal(size=(N_ROWS, N_FEATURES))
-    if sparse:
-        X[rng.random(X.shape) < 0.4] = 0.0
-        X = sp.csr_matrix(X)
+def _problem(sparse, embedded):
+    embedding, layout, params, X = small_problem(
+        (5,), 2, n_rows=N_ROWS, n_features=N_FEATURES, columns=[1, 3] if embedded else None,
+        sparse=sparse, input_scale=True)
     return Network(layout, "tanh", embedding), layout, params, X
 
 
 def _reference(network, layout, params, X):
     """tanh((inputs * s) @ W0 + b0) @ W1 + b1, the inputs being the embedded features
     then X."""
-    inputs = X.toarray() if sp.issparse(X) else X
-    if network.embedding is not None:
-        embedding = network.embedding
-        features = embedding.forward(
-            embedding.views(params[np.newaxis, layout.embedding_start:]), X,
-            embedding.workspace(1, X.shape[0], params.dtype))[0]
-        inputs = np.hstack([features, inputs])
+    inputs = first_layer_inputs(network.embedding, layout, params, X)
     scales = params[layout.adapter_start:layout.embedding_start]
     (W0, W1), (b0, b1) = layout.coefs(params), layout.intercepts(params)
     return np.tanh((inputs * scales) @ W0 + b0) @ W1 + b1

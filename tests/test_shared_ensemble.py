@@ -7,8 +7,8 @@ import warnings
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from _finite_differences import central_differences
+from _small_networks import first_layer_inputs, small_problem
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
@@ -16,8 +16,6 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import check_estimator
 
 from skadam import MLPClassifier, MLPRegressor
-from skadam._embeddings import PeriodicEmbedding
-from skadam._layout import ParameterLayout
 from skadam._losses import BinaryLogLoss, MultinomialLogLoss, SquaredError
 from skadam._shared_ensemble import MemberMeanLoss, SharedEnsembleNetwork
 from skadam.model_selection import BatchedGridSearchCV
@@ -26,20 +24,10 @@ N_ROWS, N_FEATURES, N_MEMBERS = 6, 4, 3
 HIDDEN = (5, 4)
 
 
-def _problem(n_outputs, sparse=False, embedded=False, seed=0):
-    rng = np.random.default_rng(seed)
-    embedding = PeriodicEmbedding(np.array([0, 2])) if embedded else None
-    width = 0 if embedding is None else embedding.width
-    layout = ParameterLayout((N_FEATURES + width, *HIDDEN, n_outputs),
-                             n_embedding=0 if embedding is None else embedding.n_params,
-                             shared_members=N_MEMBERS)
-    params = rng.normal(scale=0.5, size=layout.n_params)
-    if embedding is not None:
-        embedding.initialise(params[layout.embedding_start:], rng)
-    X = rng.normal(size=(N_ROWS, N_FEATURES))
-    if sparse:
-        X[rng.random(X.shape) < 0.4] = 0.0
-        X = sp.csr_matrix(X)
+def _problem(n_outputs, sparse=False, embedded=False):
+    embedding, layout, params, X = small_problem(
+        HIDDEN, n_outputs, n_rows=N_ROWS, n_features=N_FEATURES,
+        columns=[0, 2] if embedded else None, sparse=sparse, shared_members=N_MEMBERS)
     return SharedEnsembleNetwork(layout, "tanh", embedding), layout, params, X
 
 
@@ -47,14 +35,7 @@ def _reference_outputs(network, layout, params, X):
     """Each member's raw output from the equations: the first layer reads the input
     scaled by the member's vector, the hidden layers are everyone's, the output layer
     the member's own."""
-    dense = X.toarray() if sp.issparse(X) else X
-    if network.embedding is not None:
-        # The embedding's own forward pass, which tests/test_embeddings.py checks.
-        embedding = network.embedding
-        work = embedding.workspace(1, X.shape[0], params.dtype)
-        features = embedding.forward(
-            embedding.views(params[np.newaxis, layout.embedding_start:]), X, work)[0]
-        dense = np.hstack([features, dense])
+    dense = first_layer_inputs(network.embedding, layout, params, X)
     coefs, intercepts = layout.coefs(params), layout.intercepts(params)
     scales = params[layout.adapter_start:layout.embedding_start].reshape(N_MEMBERS, -1)
     outputs = []
