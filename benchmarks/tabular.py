@@ -1,7 +1,7 @@
 """Model quality on real tabular data: skadam's models beside scikit-learn's, at defaults.
 
 Usage: python benchmarks/tabular.py [--only NAME ...] [--quick] [--ablation [OPTION ...]]
-                                   [--plot PATH]
+                                   [--plot PATH] [--seeds N]
 
 For every data set of ``tabular_data.DATASETS`` (real data that install offline): one
 75/25 split (random_state=0), every model at its defaults, each in the pipeline a user
@@ -22,6 +22,12 @@ change to the defaults) and prints, per option, its mean difference to the defau
 and to HistGradientBoosting and CatBoost, its wins over the default, and its total fit
 time: the measurement an option needs before it becomes a default. ``--plot PATH`` draws
 that table as a figure (the docs' Tabular data page shows it).
+
+``--seeds N`` fits skadam's MLP with ``random_state`` 0 to N-1 (the other models keep
+theirs): it prints the defaults' standing against HistGradientBoosting and CatBoost for
+each seed and on average, and the ablation compares each option with the defaults of the
+same seed, every cell the mean over the seeds. One seed's difference of a few
+thousandths is within the spread between seeds; three seeds take three times as long.
 
 The thread setting is the user's unless the environment sets one: every model then uses
 the cores as it would in a user's session (scikit-learn's MLP through BLAS threads,
@@ -147,9 +153,10 @@ def _preprocessing():
     )
 
 
-def _model(name, task, X_train=None):
-    """``name``'s model at its defaults, seeded; CatBoost's also reads which columns of
-    ``X_train`` are categorical."""
+def _model(name, task, X_train=None, seed=0):
+    """``name``'s model at its defaults, seeded (``seed`` for the MLPs and linear models,
+    0 for the boosters); CatBoost's also reads which columns of ``X_train`` are
+    categorical."""
     binary, regression, _ = MODELS[name]
     cls = binary if task == "binary" else regression
     if name == "HistGradientBoosting":
@@ -160,7 +167,7 @@ def _model(name, task, X_train=None):
                    allow_writing_files=False, thread_count=_environment_threads())
     if name == "LightGBM":
         return cls(random_state=0, verbose=-1, n_jobs=_environment_threads())
-    kwargs = {"random_state": 0} if "random_state" in cls().get_params() else {}
+    kwargs = {"random_state": seed} if "random_state" in cls().get_params() else {}
     return make_pipeline(_preprocessing(), cls(**kwargs))
 
 
@@ -237,6 +244,9 @@ def main():
                              "options named)")
     parser.add_argument("--plot", metavar="PATH",
                         help="draw the ablation as a figure (needs matplotlib)")
+    parser.add_argument("--seeds", type=int, default=1, metavar="N",
+                        help="fit skadam's MLP (and each option of the ablation) with "
+                             "random_state 0 to N-1, and report the mean over the seeds")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     names = args.only or tabular_data.DATASETS
@@ -270,74 +280,113 @@ def main():
               f"{int((difference >= 0).sum())} of {len(difference)}")
     print("total fit time: " + ", ".join(f"{name} {seconds:.1f} s"
                                          for name, seconds in times.items()))
+    # The bars the seeds and the options are measured against: HistGradientBoosting, and
+    # CatBoost where installed.
+    bars = {name: np.array(scores[name])
+            for name in ("HistGradientBoosting", "CatBoost") if name in MODELS}
+    defaults = [(ours, times["skadam MLP"])]
+    if args.seeds > 1:
+        print(f"\nskadam's MLP over random_state 0 to {args.seeds - 1} (the other models "
+              "as above)")
+        print(f"{'seed':<10} " + "".join(
+            f"{'- ' + ABBREVIATIONS[bar]:>9} {'>= ' + ABBREVIATIONS[bar]:>7} " for bar in bars)
+            + f"{'fit s':>7}")
+        defaults += [_skadam_scores({}, names, args.quick, seed)
+                     for seed in range(1, args.seeds)]
+        for seed, (seed_scores, seconds) in enumerate(defaults):
+            print(f"{seed:<10} {_against([seed_scores], bars)}{seconds:>7.1f}")
+        print(f"{'mean':<10} {_against([s for s, _ in defaults], bars)}"
+              f"{np.mean([t for _, t in defaults]):>7.1f}")
     if args.ablation is not None:
         options = {name: ABLATION[name] for name in args.ablation or ABLATION}
-        # The bars an option is measured against: HistGradientBoosting, and CatBoost
-        # where installed.
-        bars = {name: np.array(scores[name])
-                for name in ("HistGradientBoosting", "CatBoost") if name in MODELS}
-        results = _ablation(options, names, args.quick, ours, bars, times["skadam MLP"])
+        results = _ablation(options, names, args.quick, defaults, bars)
         if args.plot:
-            _plot(args.plot, results, ours, times["skadam MLP"], bars,
+            _plot(args.plot, results, defaults, bars,
                   {name: times[name] for name in ("sklearn MLP", *bars)})
 
 
-def _ablation(options, names, quick, default_scores, bars, default_time):
-    """Fit skadam's MLP once per option; print and return ``{option: (scores, seconds)}``.
+def _skadam_scores(parameters, names, quick, seed):
+    """skadam's MLP with ``parameters`` changed (an ABLATION entry) and ``random_state``
+    ``seed`` on every set: its scores, as an array, and its total fit time."""
+    scores, seconds = [], 0.0
+    for _, task, _, split in _splits(names, quick):
+        model = _model("skadam MLP", task, seed=seed)
+        changes = dict(parameters)
+        if changes.pop("scaler", None) == "squashing":
+            from skrub import SquashingScaler  # the bench extra
+            model.set_params(**{
+                "columntransformer__pipeline-1__standardscaler": SquashingScaler()})
+        if task == "binary" or "label_smoothing" not in changes:
+            step = model.steps[-1][0]
+            model.set_params(**{f"{step}__{key}": value for key, value in changes.items()})
+        score, elapsed = _fit_and_score(model, *split, task)
+        scores.append(score)
+        seconds += elapsed
+    return np.array(scores), seconds
 
-    ``bars`` maps a peer's name to its scores: each option's mean difference to it and
-    the sets where the option is at least as good are printed beside those to the
-    defaults."""
+
+def _ablation(options, names, quick, defaults, bars):
+    """Fit skadam's MLP once per option and seed; print and return ``{option: [(scores,
+    seconds) per seed]}``.
+
+    ``defaults`` holds the default MLP's ``(scores, seconds)`` per seed: an option is
+    compared with the defaults of the same seed. ``bars`` maps a peer's name to its
+    scores: each option's mean difference to it and the sets where the option is at
+    least as good are printed beside those to the defaults. With several seeds, every
+    cell is the mean over them (the counts too)."""
     width = max(len(option) for option in [*options, "(defaults)"])
-    print(f"\nAblation of skadam's MLP, one change at a time ({len(names)} data sets)")
+    n_seeds = len(defaults)
+    seeds = f", {n_seeds} seeds" if n_seeds > 1 else ""
+    print(f"\nAblation of skadam's MLP, one change at a time ({len(names)} data sets{seeds})")
     print(f"{'option':<{width}} {'- default':>10} {'better':>7} " + "".join(
         f"{'- ' + ABBREVIATIONS[bar]:>9} {'>= ' + ABBREVIATIONS[bar]:>7} " for bar in bars)
         + f"{'fit s':>7}")
+    default_scores = [scores for scores, _ in defaults]
     print(f"{'(defaults)':<{width}} {0:>+10.4f} {'-':>7} "
-          f"{_against(default_scores, bars)}{default_time:>7.1f}")
+          f"{_against(default_scores, bars)}{np.mean([t for _, t in defaults]):>7.1f}")
     results = {}
     for option, parameters in options.items():
-        scores, seconds = [], 0.0
-        for _, task, _, split in _splits(names, quick):
-            model = _model("skadam MLP", task)
-            changes = dict(parameters)
-            if changes.pop("scaler", None) == "squashing":
-                from skrub import SquashingScaler  # the bench extra
-                model.set_params(**{
-                    "columntransformer__pipeline-1__standardscaler": SquashingScaler()})
-            if task == "binary" or "label_smoothing" not in changes:
-                step = model.steps[-1][0]
-                model.set_params(**{f"{step}__{key}": value for key, value in changes.items()})
-            score, elapsed = _fit_and_score(model, *split, task)
-            scores.append(score)
-            seconds += elapsed
-        scores = np.array(scores)
-        difference = scores - default_scores
-        print(f"{option:<{width}} {difference.mean():>+10.4f} "
-              f"{int((difference > 0).sum()):>4}/{len(scores):<2} "
-              f"{_against(scores, bars)}{seconds:>7.1f}", flush=True)
-        results[option] = (scores, seconds)
+        runs = [_skadam_scores(parameters, names, quick, seed) for seed in range(n_seeds)]
+        differences = [scores - default for (scores, _), default in zip(
+            runs, default_scores, strict=True)]
+        print(f"{option:<{width}} {np.mean(differences):>+10.4f} "
+              f"{_count([d > 0 for d in differences])} "
+              f"{_against([scores for scores, _ in runs], bars)}"
+              f"{np.mean([t for _, t in runs]):>7.1f}", flush=True)
+        results[option] = runs
     return results
 
 
-def _against(scores, bars):
-    """The ablation's cells for ``scores`` against each bar: mean difference, wins."""
-    return "".join(f"{(scores - bar).mean():>+9.4f} "
-                   f"{int((scores >= bar).sum()):>4}/{len(scores):<2} "
+def _against(runs, bars):
+    """The cells for the scores of each seed in ``runs`` against each bar: the mean
+    difference and the sets where they are at least as good, both averaged over the
+    seeds."""
+    return "".join(f"{np.mean([scores - bar for scores in runs]):>+9.4f} "
+                   f"{_count([scores >= bar for scores in runs])} "
                    for bar in bars.values())
 
 
-def _plot(path, results, default_scores, default_time, bars, peer_times):
+def _count(masks):
+    """The sets a mask per seed holds, as "k/n", or their mean over the seeds."""
+    total, n_sets = np.mean([mask.sum() for mask in masks]), len(masks[0])
+    text = f"{int(total)}" if len(masks) == 1 else f"{total:.1f}"
+    return f"{text:>4}/{n_sets:<2}"
+
+
+def _plot(path, results, defaults, bars, peer_times):
     """The ablation as a figure: each option's mean difference to the defaults, and its
-    total fit time beside the defaults' and the peers'."""
+    total fit time beside the defaults' and the peers' (means over the seeds)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     options = list(results)
-    differences = [float(np.mean(results[o][0] - default_scores)) for o in options]
-    seconds = [results[o][1] for o in options]
+    default_scores = [scores for scores, _ in defaults]
+    default_time = float(np.mean([seconds for _, seconds in defaults]))
+    differences = [float(np.mean([scores - default for (scores, _), default in zip(
+        results[o], default_scores, strict=True)])) for o in options]
+    seconds = [float(np.mean([t for _, t in results[o]])) for o in options]
     order = np.argsort(differences)
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 0.32 * len(options) + 1.6),
                                       sharey=True, layout="constrained",
@@ -347,7 +396,7 @@ def _plot(path, results, default_scores, default_time, bars, peer_times):
     left.barh(y, values, color=np.where(values > 0, "tab:green", "tab:red"))
     left.axvline(0.0, color="black", linewidth=0.8)
     for (name, scores), color in zip(bars.items(), ("tab:blue", "tab:orange"), strict=False):
-        bar = float(np.mean(scores - default_scores))
+        bar = float(np.mean([scores - default for default in default_scores]))
         left.axvline(bar, color=color, linestyle="--", label=f"{name} ({bar:+.4f})")
     left.set_yticks(y, np.array(options)[order])
     left.set_xlabel("mean difference to the defaults (ROC AUC or R²)")
@@ -357,7 +406,7 @@ def _plot(path, results, default_scores, default_time, bars, peer_times):
                   label=f"defaults ({default_time:.0f} s)")
     for (name, value), style in zip(peer_times.items(), (":", "--", "-."), strict=False):
         right.axvline(value, color="tab:purple", linestyle=style, label=f"{name} ({value:.0f} s)")
-    right.set_xlabel(f"total fit time over the {len(default_scores)} sets (s)")
+    right.set_xlabel(f"total fit time over the {len(default_scores[0])} sets (s)")
     right.legend(loc="lower right", fontsize="small")
     fig.suptitle("skadam's MLP, one change to the defaults at a time")
     fig.savefig(path, dpi=110)
