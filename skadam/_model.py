@@ -4,8 +4,10 @@ A run's parameters are one row of a (K, n_params) array, laid out by a
 :class:`~skadam._layout.ParameterLayout`; a linear model is the network with no hidden
 layer. Every run of a stack has the same layer sizes and activation. Each product is
 NumPy's stacked ``matmul``, which makes for every run the BLAS call a run alone makes,
-with the same shapes, and the element-wise kernels take a leading axis of runs: a run's
-results do not depend on the other runs of its stack, bit for bit. A fit is the stack of
+with the same shapes, or, through an output layer of a few units, the compiled
+``narrow_product``; it and the element-wise kernels take a leading axis of runs and
+treat each run's block alone: a run's results do not depend on the other runs of its
+stack, bit for bit. A fit is the stack of
 one, with views of the estimator's own parameter buffer.
 
 Every array a pass needs is allocated once, for the largest batch, in a
