@@ -22,6 +22,7 @@ kernel_sources = [
     "skadam/_kernels_src/mish.c",
     "skadam/_kernels_src/cross_entropy.c",
     "skadam/_kernels_src/embedding.c",
+    "skadam/_kernels_src/piecewise.c",
     "skadam/_kernels_src/narrow.c",
     "skadam/_kernels_src/scales.c",
     "skadam/_kernels_src/fp_mode.c",

@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._kernels import embed_backward, embed_forward
-from ._model import shaped_view
+from ._model import is_sparse, shaped_view
 
 # RealMLP-TD's embedding: 16 periodic functions per column, 3 learned outputs (its fourth
 # is the value, which the first layer reads from X), initial frequencies N(0, 0.1²).
@@ -39,20 +39,25 @@ COST_PER_VALUE = 750
 SCALE = 0.1
 
 
-# numeric_embedding="auto": the periodic embedding where it pays for its time, measured
-# with benchmarks/tabular.py and benchmarks/threads.py. Its cost grows with every
-# embedded column (16 cosines and sines a value, three more inputs of the first layer),
-# its gain does not: on the tabular sets with more numeric columns (breast_cancer,
-# compactiv, communities_crime with 122) embedding the 16 of most distinct values was
-# even with embedding them all, and on 60 or 200 columns of make_classification
-# embedding all of them took 3 to 7 times as long for at most 0.003 of accuracy. A
-# column of fewer than 21 distinct values (a count, a rating, a pixel's 17 grey levels)
-# is left to the first layer: on scikit-learn's digits embedding the pixels lost 0.007
-# of accuracy at 6 times the time, and on the tabular sets leaving such columns out
-# gained on 5 and lost on 2. Past a million values of training data (rows times
-# columns) the embedding is left out: there it doubled the time of a fit, whose
+# numeric_embedding="auto": the piecewise-linear embedding (skadam._piecewise), on the
+# columns where an embedding pays for its time. Over three seeds of benchmarks/tabular.py
+# it gained +0.0041 over the periodic one on the same columns (most on the regression
+# sets of many rows: protein_casp +0.032, airfoil +0.028 R^2), in two thirds of the time,
+# as it also converged in fewer epochs. The rule for the columns was measured with the
+# periodic embedding, with benchmarks/tabular.py and benchmarks/threads.py. Its cost
+# grows with every embedded column (16 cosines and sines a value, three more inputs of
+# the first layer), its gain does not: on the tabular sets with more numeric columns
+# (breast_cancer, compactiv, communities_crime with 122) embedding the 16 of most
+# distinct values was even with embedding them all, and on 60 or 200 columns of
+# make_classification embedding all of them took 3 to 7 times as long for at most 0.003
+# of accuracy. A column of fewer than 21 distinct values (a count, a rating, a pixel's
+# 17 grey levels) is left to the first layer: on scikit-learn's digits embedding the
+# pixels lost 0.007 of accuracy at 6 times the time, and on the tabular sets leaving such
+# columns out gained on 5 and lost on 2. Past a million values of training data (rows
+# times columns) the embedding is left out: there it doubled the time of a fit, whose
 # products already read many columns (make_classification 20,000 x 200: 3.3 s against
 # 1.6 s, accuracy 0.9778 against 0.9784).
+AUTO_EMBEDDING = "piecewise_linear"
 AUTO_MAX_COLUMNS = 16
 AUTO_MIN_DISTINCT = 21
 AUTO_MAX_VALUES = 1_000_000
@@ -83,7 +88,8 @@ def distinct_counts(X):
 def embedded_columns(X, rule="periodic"):
     """The columns of ``X`` that ``numeric_embedding=rule`` embeds, as a sorted int array.
 
-    ``"periodic"``: every column of more than two distinct values (not one-hot or
+    ``"periodic"`` or ``"piecewise_linear"``: every column of more than two distinct
+    values (not one-hot or
     indicator columns). ``"auto"``: of the columns with at least ``AUTO_MIN_DISTINCT``
     distinct values, the ``AUTO_MAX_COLUMNS`` with the most (the leftmost among equals);
     none when ``X`` holds more than ``AUTO_MAX_VALUES`` values.
@@ -103,7 +109,7 @@ def embedded_columns(X, rule="periodic"):
     if rule == "auto" and X.shape[0] * X.shape[1] > AUTO_MAX_VALUES:
         return np.empty(0, dtype=np.intp)
     counts = distinct_counts(X)
-    if rule == "periodic":
+    if rule != "auto":
         return np.flatnonzero(counts > 2)
     candidates = np.flatnonzero(counts >= AUTO_MIN_DISTINCT)
     most_first = candidates[np.argsort(-counts[candidates], kind="stable")]
@@ -126,11 +132,9 @@ class PeriodicEmbedding:
         Features it adds in front of ``X`` for the first layer, ``m * N_DIMS``.
     n_params : int
         Parameters per run: ``m * (2 F + F D + D)``.
-    buffer_widths : dict of str to int
+    floats_per_row : int
         What a pass keeps per batch row and run: the cosines and sines of the phases,
         ``m * F`` each, and the features, ``m * D``.
-    floats_per_row : int
-        Their sum.
     work_per_row : int
         What embedding one row costs a run, in multiply-adds of a dense product.
 
@@ -153,9 +157,7 @@ class PeriodicEmbedding:
         self._sizes = (m * N_FREQUENCIES, m * N_FREQUENCIES, m * N_FREQUENCIES * N_DIMS,
                        m * N_DIMS)
         self.n_params = sum(self._sizes)
-        self.buffer_widths = {"cosines": m * N_FREQUENCIES, "sines": m * N_FREQUENCIES,
-                              "features": m * N_DIMS}
-        self.floats_per_row = sum(self.buffer_widths.values())
+        self.floats_per_row = m * (2 * N_FREQUENCIES + N_DIMS)
         self.work_per_row = m * COST_PER_VALUE
 
     def views(self, buffer):
@@ -185,9 +187,18 @@ class PeriodicEmbedding:
         V[...] = stream.uniform(-bound, bound, size=V.shape) / SCALE
         c[...] = stream.uniform(-bound, bound, size=c.shape) / SCALE
 
+    def buffer_shapes(self, n_runs, n_rows):
+        """The buffers of a pass over ``n_rows``: the cosines and sines of the phases,
+        (K, m * F, n_rows) (a frequency's rows side by side, so that the kernels' loops
+        run along the rows), and the features, (K, n_rows, m * D); with their dtypes
+        (None: the parameters')."""
+        phases = ((n_runs, self.n_embedded * N_FREQUENCIES, n_rows), None)
+        return {"cosines": phases, "sines": phases,
+                "features": ((n_runs, n_rows, self.width), None)}
+
     def workspace(self, n_runs, n_rows, dtype):
         """Buffers for the passes of ``n_runs`` runs over batches of up to ``n_rows``."""
-        return _Work(self, n_runs, n_rows, dtype)
+        return EmbeddingWork(self, n_runs, n_rows, dtype)
 
     def forward(self, views, X, work):
         """The embedded features of the batch ``X``: a (K, n_rows, width) view of ``work``.
@@ -213,17 +224,20 @@ class PeriodicEmbedding:
                        grad_w, grad_b, grad_V.reshape(*grad_V.shape[:2], -1), grad_c)
 
 
-class _Work:
-    """Flat buffers of a :class:`PeriodicEmbedding`'s passes, shaped for any batch."""
+class EmbeddingWork:
+    """Flat buffers of an embedding's passes, shaped for any batch.
+
+    ``embedding.buffer_shapes(n_runs, n_rows)`` names each buffer with its shape for a
+    batch of ``n_rows`` and its dtype (None: the parameters'); each is allocated once,
+    for the largest batch, and shaped as a contiguous array for a smaller one.
+    """
 
     def __init__(self, embedding, n_runs, n_rows, dtype):
         m = embedding.n_embedded
-        self.n_runs, self.m = n_runs, m
-        # Shaped (m * F, n_rows) per run for the cosines and sines, a frequency's rows
-        # side by side, (n_rows, m * D) for the features.
-        self._widths = embedding.buffer_widths
-        self._flat = {name: np.empty(n_runs * n_rows * width, dtype=dtype)
-                      for name, width in self._widths.items()}
+        self.m, self.dtype = m, dtype
+        self._shapes = lambda rows: embedding.buffer_shapes(n_runs, rows)
+        self._flat = {name: np.empty(math.prod(shape), dtype=kind or dtype)
+                      for name, (shape, kind) in self._shapes(n_rows).items()}
         self._values = np.empty(m * n_rows, dtype=dtype)
         columns = embedding.columns
         consecutive = m > 0 and columns[-1] - columns[0] == m - 1
@@ -237,10 +251,7 @@ class _Work:
         key = (name, n_rows)
         view = self._views.get(key)
         if view is None:
-            if name == "features":
-                shape = (self.n_runs, n_rows, self._widths[name])
-            else:
-                shape = (self.n_runs, self.m * N_FREQUENCIES, n_rows)
+            shape = self._shapes(n_rows)[name][0]
             view = self._views[key] = self._flat[name][:math.prod(shape)].reshape(shape)
         return view
 
@@ -248,7 +259,7 @@ class _Work:
         """The embedded columns of the batch, transposed: (m, n_rows), kept for backward."""
         n_rows = X.shape[0]
         U = self._values[:self.m * n_rows].reshape(self.m, n_rows)
-        if sp.issparse(X):
+        if is_sparse(X):
             np.copyto(U, X[:, columns].toarray().T)
         elif self._run is not None:
             # Consecutive columns, as a column transformer puts the numeric ones: a copy

@@ -21,12 +21,13 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._callbacks import EpochCallbacks, RunHooks
 from ._data import TrainingData
-from ._embeddings import PeriodicEmbedding, embedded_columns
+from ._embeddings import AUTO_EMBEDDING, PeriodicEmbedding, embedded_columns
 from ._held_out import HeldOutMixin
 from ._interrupt import InterruptGuard, TrainingInterrupted
 from ._layout import ParameterLayout
 from ._loop import Fit, train
 from ._persistence import plain_state, restored_state
+from ._piecewise import PiecewiseLinearEmbedding
 from ._run import Run, Stopping
 from ._shared_ensemble import MemberMeanLoss, make_network
 from ._sklearn_names import sklearn_name_error
@@ -275,7 +276,8 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
         return False
 
     def _numeric_embedding(self):
-        """The embedding of numeric columns asked for: None, "auto" or "periodic"."""
+        """The embedding of numeric columns asked for: None, "auto", "periodic" or
+        "piecewise_linear"."""
         return None
 
     def _make_embedding(self, X, previous):
@@ -288,7 +290,11 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
         if previous is not None:
             return previous
         columns = embedded_columns(X, rule)
-        return PeriodicEmbedding(columns) if columns.size else None
+        if not columns.size:
+            return None
+        if (AUTO_EMBEDDING if rule == "auto" else rule) == "piecewise_linear":
+            return PiecewiseLinearEmbedding.from_data(columns, X)
+        return PeriodicEmbedding(columns)
 
     def _dropout(self):
         """The probability of dropping a hidden unit in training; none without hidden layers."""

@@ -118,6 +118,7 @@ class _Part:
             steps_per_epoch = fit.data.n_samples / fit.batch_size
             self.decays = [max(0.0, 1.0 - 1.0 / (run.averaging_epochs * steps_per_epoch))
                            if run.averaging_epochs else 0.0 for run, _ in self.seats]
+            self._average_weights = np.empty(len(self.seats))
 
     def average(self):
         """Move each row's average towards its weights after a step.
@@ -126,8 +127,12 @@ class _Part:
         decay β, after t steps it is the mean of the t weights so far weighted by
         β^(t - i), which one update of weight (1 - β) / (1 - β^t) keeps.
         """
-        weights = np.array([(1.0 - decay) / (1.0 - decay ** int(t))
-                            for decay, t in zip(self.decays, self.states.steps, strict=True)])
+        weights = self._average_weights
+        # Python floats and ints: a step's arithmetic on NumPy scalars cost more than
+        # the move itself.
+        for row, (decay, t) in enumerate(zip(self.decays, self.states.steps.tolist(),
+                                             strict=True)):
+            weights[row] = (1.0 - decay) / (1.0 - decay ** t)
         move_towards(self.averages, self.params, weights)
 
     def store(self, rows=None):

@@ -14,6 +14,7 @@ import numpy as np
 from ._embeddings import PeriodicEmbedding
 from ._history import History
 from ._layout import ParameterLayout
+from ._piecewise import PiecewiseLinearEmbedding
 from ._run import Run
 from .optim import OptimizerState
 from .optim._chunks import chunk_layout
@@ -47,6 +48,9 @@ def plain_state(state):
     embedding = state.get("_embedding")
     if isinstance(embedding, PeriodicEmbedding):
         state["_embedding"] = {"columns": embedding.columns}
+    elif isinstance(embedding, PiecewiseLinearEmbedding):
+        state["_embedding"] = {"kind": "piecewise_linear", "columns": embedding.columns,
+                               "edges": embedding.edges}
     history = state.get("_history")
     if isinstance(history, History):
         state["_history"] = _plain_history(history, state.get("_params"))
@@ -81,7 +85,12 @@ def restored_state(state):
             input_scale=layout.get("input_scale", False))
     embedding = state.get("_embedding")
     if isinstance(embedding, dict):
-        state["_embedding"] = PeriodicEmbedding(embedding["columns"])
+        # Models saved before there was another kind hold a periodic embedding.
+        if embedding.get("kind", "periodic") == "piecewise_linear":
+            state["_embedding"] = PiecewiseLinearEmbedding(embedding["columns"],
+                                                           embedding["edges"])
+        else:
+            state["_embedding"] = PeriodicEmbedding(embedding["columns"])
     history = state.get("_history")
     if isinstance(history, dict):
         state["_history"] = _restored_history(history, state.get("_params"))

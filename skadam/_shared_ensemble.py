@@ -16,9 +16,8 @@ forms the k matrices ``W_m`` once, and ``X``, dense or sparse, is never copied k
 """
 
 import numpy as np
-import scipy.sparse as sp
 
-from ._model import Network, Workspace, adapter_views, backprop_product
+from ._model import Network, Workspace, adapter_views, backprop_product, is_sparse
 
 
 class SharedEnsembleNetwork(Network):
@@ -133,7 +132,7 @@ class SharedEnsembleNetwork(Network):
             return
         width = self.embedding.width
         features = self.embedding.forward(work.embedding_params, X, work.embedding)
-        if sp.issparse(X):
+        if is_sparse(X):
             _members_product(X, weights[:, :, width:], out=Z)
             Z += np.matmul(features[:, np.newaxis], weights[:, :, :width])
             return
@@ -148,10 +147,10 @@ class SharedEnsembleNetwork(Network):
         weights = work.first_weights_now()
         grads = work.member_grads  # the gradient of each member's W_m
         width = 0 if self.embedding is None else self.embedding.width
-        if self.embedding is None or sp.issparse(X):
+        if self.embedding is None or is_sparse(X):
             _members_product(X.T, delta, out=grads[:, :, width:])
         if self.embedding is not None:
-            if sp.issparse(X):
+            if is_sparse(X):
                 features = work.embedding.shaped("features", X.shape[0])
                 np.matmul(features[:, np.newaxis].transpose(0, 1, 3, 2), delta,
                           out=grads[:, :, :width])
@@ -217,7 +216,7 @@ class SharedWorkspace(Workspace):
 def _members_product(A, B, out):
     """``A @ B[k, m]`` for every run k and member m, with ``A`` one (possibly sparse)
     matrix."""
-    if not sp.issparse(A):
+    if not is_sparse(A):
         np.matmul(A, B, out=out)
         return
     for run in range(B.shape[0]):

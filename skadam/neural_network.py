@@ -20,7 +20,7 @@ _NETWORK_CONSTRAINTS = {
     "ensemble": [StrOptions({"independent", "shared"})],
     "scaling_layer": ["boolean"],
     "weight_averaging": [Interval(Real, 0, None, closed="left")],
-    "numeric_embedding": [StrOptions({"auto", "periodic"}), None],
+    "numeric_embedding": [StrOptions({"auto", "periodic", "piecewise_linear"}), None],
 }
 
 
@@ -114,8 +114,8 @@ class _NetworkMixin:
         return self._layout.layer_sizes[-1]
 
 
-_NETWORK_PARAMETERS = """hidden_layer_sizes : array-like of int, default=(100,)
-        Width of each hidden layer.
+_NETWORK_PARAMETERS = """hidden_layer_sizes : array-like of int, default={hidden_layer_sizes}
+        Width of each hidden layer. {hidden_layer_sizes_note}
     activation : {"identity", "logistic", "tanh", "relu", "leaky_relu", "selu", "mish"}, \
 default="relu"
         Activation of the hidden layers: ``"leaky_relu"`` has slope 0.01 below zero,
@@ -164,22 +164,27 @@ default="relu"
         seeds, better on 10, 12 and 15 of 18 sets, for 2% of a step's time (the user
         guide's Tabular data page). ``False`` gives scikit-learn's first layer. A
         shared ensemble's members have scales of their own anyway.
-    numeric_embedding : {"auto", "periodic"} or None, default="auto"
-        Embed numeric input columns before the first layer: each embedded column
-        becomes 16 functions ``cos(2π w x + b)`` with trainable frequencies and phases,
-        mixed into 3 learned features (RealMLP's PBLD), which the first layer reads in
-        front of the original columns. ``"periodic"`` embeds every column of more than
-        two distinct values (not one-hot or indicator columns). ``"auto"`` embeds, of
-        the columns with at least """ + f"{AUTO_MIN_DISTINCT} distinct values, the " \
-        f"{AUTO_MAX_COLUMNS} with the most, and none\n        when the training data hold " \
-        f"more than {AUTO_MAX_VALUES:,} values (rows times columns):" + """
+    numeric_embedding : {"auto", "piecewise_linear", "periodic"} or None, default="auto"
+        Embed numeric input columns before the first layer, each into 3 learned
+        features that the first layer reads in front of the original columns.
+        ``"piecewise_linear"``: each column gets 32 bins between quantiles of its
+        training values, and each feature is a piecewise-linear function of the value
+        with its knots there and learnt slopes (Gorishniy et al.'s piecewise-linear
+        encoding, mixed linearly); the first and last bins are open, so values beyond
+        the training range keep their slope. ``"periodic"``: each column becomes 16
+        functions ``cos(2π w x + b)`` with trainable frequencies and phases, mixed into
+        the 3 features (RealMLP's PBLD); its parameters learn at a tenth of the
+        learning rate (with Adam). Either embeds every column of more than two distinct
+        values (not one-hot or indicator columns). ``"auto"`` embeds piecewise-linearly,
+        of the columns with at least """ + f"{AUTO_MIN_DISTINCT} distinct values, the " \
+        f"{AUTO_MAX_COLUMNS} with the most, and none\n        when the training data " \
+        f"hold more than {AUTO_MAX_VALUES:,} values (rows times columns):" + """
         the embedding's gain on tabular data, at a bounded cost on wide or large data
-        (pixels, or hundreds of numeric columns, would take several times as long for
-        no gain); the user guide's Tabular data page gives the measurements.
-        The embedding's parameters learn at a tenth of the learning rate (with Adam)
-        and are not penalised by ``alpha``. Which columns are embedded is decided on
-        the first call to ``fit`` or ``partial_fit``; ``embedded_features_`` lists
-        them."""
+        (pixels, or hundreds of numeric columns, would take longer for no gain); the
+        user guide's Tabular data page gives the measurements. The embedding's
+        parameters are not penalised by ``alpha``. Which columns are embedded, and the
+        bins, are decided on the first call to ``fit`` or ``partial_fit``;
+        ``embedded_features_`` lists the columns."""
 
 _NETWORK_ATTRIBUTES = """coefs_ : list of ndarray
         Weight matrices, ``coefs_[i]`` of shape (fan_in, fan_out), or (ensemble_size,
@@ -239,7 +244,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
     >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
     >>> model = make_pipeline(StandardScaler(), MLPRegressor(random_state=0, max_iter=50))
     >>> round(model.fit(X_train, y_train).score(X_test, y_test), 1)
-    0.3
+    0.4
     """
 
     _parameter_constraints = {
@@ -251,7 +256,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
 
     def __init__(
         self,
-        hidden_layer_sizes=(100,),
+        hidden_layer_sizes=(64, 64),
         activation="relu",
         *,
         dropout=0.0,
@@ -401,7 +406,17 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
         self.warm_start = warm_start
 
 
+_HIDDEN_LAYER_SIZES_NOTES = {
+    MLPRegressor: "Two layers of 64 units, where\n"
+                  "        scikit-learn's MLPRegressor has one of 100: on the tabular\n"
+                  "        benchmark they gained +0.0103 R² on average over its regression\n"
+                  "        sets, in less time (the user guide's Tabular data page).",
+    MLPClassifier: "One layer of 100 units, as scikit-learn's.",
+}
 for _cls in (MLPRegressor, MLPClassifier):
-    _cls.__doc__ = _cls.__doc__.replace("{network_parameters}", _NETWORK_PARAMETERS).replace(
+    _parameters = _NETWORK_PARAMETERS.replace(
+        "{hidden_layer_sizes}", repr(_cls().hidden_layer_sizes)).replace(
+        "{hidden_layer_sizes_note}", _HIDDEN_LAYER_SIZES_NOTES[_cls])
+    _cls.__doc__ = _cls.__doc__.replace("{network_parameters}", _parameters).replace(
         "{network_attributes}", _NETWORK_ATTRIBUTES
     )

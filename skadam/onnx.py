@@ -5,8 +5,9 @@ Importing this module registers a shape calculator and a converter for each of
 :class:`~skadam.LogisticRegression` and :class:`~skadam.LinearRegression` with skl2onnx,
 so that ``skl2onnx.to_onnx(model, X[:1])`` exports a fitted model, alone or inside a
 Pipeline, in float64 or float32 (the type of ``X`` given). The graph computes what
-``predict`` and ``predict_proba`` do: the periodic embedding of the numeric columns
-(``Gather``, ``Cos``, ``MatMul``), every hidden layer and its activation, the members of
+``predict`` and ``predict_proba`` do: the periodic or piecewise-linear embedding of the
+numeric columns (``Gather``, then ``Cos``, or the encoding's ``Sub``, ``Div``, ``Max`` and
+``Min``, then ``MatMul``), every hidden layer and its activation, the members of
 an ensemble averaged as skadam averages them (probabilities for the classifiers), the
 regressors' target scaling or Poisson link, and the classifiers' labels. Multilabel
 classifiers are not exported. Needs the ``onnx`` extra: ``pip install skadam[onnx]``.
@@ -42,6 +43,8 @@ from skl2onnx.algebra.onnx_ops import (
     OnnxIdentity,
     OnnxLog,
     OnnxMatMul,
+    OnnxMax,
+    OnnxMin,
     OnnxMul,
     OnnxRelu,
     OnnxReshape,
@@ -58,8 +61,10 @@ from skl2onnx.common.shape_calculator import (
 )
 
 from ._activations import LEAKY_SLOPE, SELU_ALPHA, SELU_SCALE
-from ._embeddings import N_DIMS, SCALE
+from ._embeddings import SCALE as PERIODIC_SCALE
+from ._embeddings import PeriodicEmbedding
 from ._losses import REGRESSION_LOSSES
+from ._piecewise import SCALE as PIECEWISE_SCALE
 from ._shared_ensemble import independent_members
 from .linear_model import LinearRegression, LogisticRegression
 from .neural_network import MLPClassifier, MLPRegressor
@@ -107,6 +112,52 @@ def _members(model):
     return model._layout, model._params
 
 
+def _embedded_values(embedding, X, opv):
+    """The embedded columns of ``X``, (n, m, 1)."""
+    values = OnnxGather(X, embedding.columns.astype(np.int64), axis=1, op_version=opv)
+    return OnnxReshape(values, np.array([-1, embedding.n_embedded, 1], dtype=np.int64),
+                       op_version=opv)
+
+
+def _mixed(codes, V, c, dtype, opv):
+    """The features ``codes @ V + c`` of each column, from codes (n, m, F) and V
+    (m, F, D): (n, m * D)."""
+    m, D = c.shape
+    mixed = OnnxTranspose(OnnxMatMul(OnnxTranspose(codes, perm=[1, 0, 2], op_version=opv),
+                                     V.astype(dtype), op_version=opv),
+                          perm=[1, 0, 2], op_version=opv)  # (n, m, D)
+    return OnnxAdd(OnnxReshape(mixed, np.array([-1, m * D], dtype=np.int64), op_version=opv),
+                   c.reshape(-1).astype(dtype), op_version=opv)
+
+
+def _periodic_features(embedding, params, X, dtype, opv):
+    w, b, V, c = (PERIODIC_SCALE * view[0] for view in embedding.views(params))
+    phases = OnnxAdd(OnnxMul(_embedded_values(embedding, X, opv),
+                             (2 * np.pi * w).astype(dtype), op_version=opv),
+                     b.astype(dtype), op_version=opv)
+    return _mixed(OnnxCos(phases, op_version=opv), V, c, dtype, opv)
+
+
+def _piecewise_features(embedding, params, X, dtype, opv):
+    # Every bin's entry of the encoding, clip((x - e_t) / (e_{t+1} - e_t), 0, 1), open
+    # below in the first bin and above in the last; 0 in the bins a column lacks.
+    V, c = (PIECEWISE_SCALE * view[0] for view in embedding.views(params))
+    edges = embedding.edges.astype(np.float64)
+    used = np.isfinite(edges[:, 1:])
+    lower = np.where(used, edges[:, :-1], 0.0)
+    width = np.where(used, edges[:, 1:] - lower, 1.0)
+    floor = np.zeros(used.shape)
+    floor[:, 0] = -np.inf
+    last = used.sum(axis=1) - 1
+    ceiling = np.where(used, 1.0, 0.0)
+    ceiling[np.arange(len(last)), last] = np.inf
+    codes = OnnxDiv(OnnxSub(_embedded_values(embedding, X, opv), lower.astype(dtype),
+                            op_version=opv), width.astype(dtype), op_version=opv)
+    codes = OnnxMin(OnnxMax(codes, floor.astype(dtype), op_version=opv),
+                    ceiling.astype(dtype), op_version=opv)
+    return _mixed(codes, V, c, dtype, opv)
+
+
 def _member_raw(model, layout, params, X, dtype, opv):
     """The raw outputs of one member of ``model``, with parameters ``params`` laid out
     by ``layout``, for the input ``X``: (n, n_outputs)."""
@@ -117,20 +168,9 @@ def _member_raw(model, layout, params, X, dtype, opv):
     inputs = X
     embedding = model._embedding
     if embedding is not None:
-        w, b, V, c = (SCALE * view[0] for view in embedding.views(
-            params[np.newaxis, layout.embedding_start:]))
-        m, F = w.shape
-        values = OnnxGather(X, embedding.columns.astype(np.int64), axis=1, op_version=opv)
-        values = OnnxReshape(values, np.array([-1, m, 1], dtype=np.int64), op_version=opv)
-        phases = OnnxAdd(OnnxMul(values, (2 * np.pi * w).astype(dtype), op_version=opv),
-                         b.astype(dtype), op_version=opv)
-        cosines = OnnxTranspose(OnnxCos(phases, op_version=opv), perm=[1, 0, 2],
-                                op_version=opv)  # (m, n, F)
-        mixed = OnnxTranspose(OnnxMatMul(cosines, V.astype(dtype), op_version=opv),
-                              perm=[1, 0, 2], op_version=opv)  # (n, m, D)
-        features = OnnxAdd(
-            OnnxReshape(mixed, np.array([-1, m * N_DIMS], dtype=np.int64), op_version=opv),
-            c.reshape(-1).astype(dtype), op_version=opv)
+        embedding_params = params[np.newaxis, layout.embedding_start:]
+        features = (_periodic_features if isinstance(embedding, PeriodicEmbedding)
+                    else _piecewise_features)(embedding, embedding_params, X, dtype, opv)
         inputs = OnnxConcat(features, X, axis=1, op_version=opv)
     activation = model._activation()
     last = len(coefs) - 1

@@ -58,9 +58,16 @@ def _close(got, want, dtype):
                  random_state=0),
     MLPRegressor(hidden_layer_sizes=(6,), scaling_layer=False, ensemble_size=2, max_iter=10,
                  random_state=0),
+    MLPRegressor(hidden_layer_sizes=(6,), numeric_embedding="periodic", max_iter=10,
+                 random_state=0),
+    MLPRegressor(hidden_layer_sizes=(6,), numeric_embedding="piecewise_linear", max_iter=10,
+                 random_state=0),
+    MLPRegressor(hidden_layer_sizes=(6, 5), numeric_embedding="piecewise_linear",
+                 ensemble="shared", ensemble_size=3, max_iter=10, random_state=0),
     LinearRegression(random_state=0),
 ], ids=["mlp", "ensemble of 3", "no embedding", "poisson ensemble", "huber",
-        "shared ensemble of 4", "no scaling layer", "linear"])
+        "shared ensemble of 4", "no scaling layer", "periodic", "piecewise linear",
+        "piecewise linear shared", "linear"])
 def test_regressors(model, dtype):
     X = _data(dtype)
     y = 100 + 30 * X[:, 0] - 20 * np.sin(3 * X[:, 1]) + 5 * X[:, 4]
@@ -70,6 +77,18 @@ def test_regressors(model, dtype):
     [prediction] = _run(model, X)
     assert prediction.dtype == dtype
     _close(prediction.ravel(), model.predict(X), dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_piecewise_linear_bins_extend_past_the_training_range(dtype):
+    # The first and last bins are open: values beyond the edges keep their slope.
+    X = _data(dtype)
+    y = 100 + 30 * X[:, 0] - 20 * np.sin(3 * X[:, 1])
+    model = _fit(MLPRegressor(hidden_layer_sizes=(6,), numeric_embedding="piecewise_linear",
+                              max_iter=10, random_state=0), X, y)
+    wide = (X * 3).astype(dtype)
+    [prediction] = _run(model, wide)
+    _close(prediction.ravel(), model.predict(wide), dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -104,8 +123,10 @@ def test_every_activation(activation, dtype):
                    random_state=0), [3, 7, 11]),
     (LogisticRegression(random_state=0), ["a", "b", "c"]),
     (LogisticRegression(random_state=0), [0, 1]),
+    (MLPClassifier(hidden_layer_sizes=(8,), numeric_embedding="piecewise_linear",
+                   max_iter=10, random_state=0), [0, 1]),
 ], ids=["binary strings", "ensemble of 3 classes", "binary ensemble",
-        "shared ensemble of 3 classes", "logistic 3", "logistic 2"])
+        "shared ensemble of 3 classes", "logistic 3", "logistic 2", "piecewise linear"])
 def test_classifiers_labels_and_probabilities(model, labels, dtype):
     X = _data(dtype)
     codes = np.digitize(X[:, 0] - X[:, 1], [-0.7, 0.7][:len(labels) - 1])

@@ -26,9 +26,14 @@ MODELS = [
     MLPRegressor(hidden_layer_sizes=(8,), ensemble="shared", ensemble_size=3, dropout=0.1,
                  max_iter=4, random_state=0),
     MLPClassifier(hidden_layer_sizes=(8,), scaling_layer=False, max_iter=4, random_state=0),
+    MLPRegressor(hidden_layer_sizes=(8,), numeric_embedding="periodic", max_iter=4,
+                 random_state=0),
+    MLPClassifier(hidden_layer_sizes=(8,), numeric_embedding="piecewise_linear", max_iter=4,
+                  random_state=0),
 ]
 IDS = ["mlp", "ensemble with dropout", "regressor with SGD", "linear", "logistic",
-       "shared ensemble", "no scaling layer"]
+       "shared ensemble", "no scaling layer", "periodic embedding",
+       "piecewise-linear embedding"]
 
 
 def _fit(model, binary, regression, **kwargs):

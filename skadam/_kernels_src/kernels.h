@@ -222,6 +222,8 @@ KERNEL_FUNCTION(softmax_cross_entropy); /* cross_entropy.c */
 KERNEL_FUNCTION(sigmoid_cross_entropy); /* cross_entropy.c */
 KERNEL_FUNCTION(embed_forward);         /* embedding.c */
 KERNEL_FUNCTION(embed_backward);        /* embedding.c */
+KERNEL_FUNCTION(piecewise_forward);     /* piecewise.c */
+KERNEL_FUNCTION(piecewise_backward);    /* piecewise.c */
 KERNEL_FUNCTION(narrow_product);        /* narrow.c */
 KERNEL_FUNCTION(scale_rows);            /* scales.c */
 KERNEL_FUNCTION(scale_rows_backward);   /* scales.c */

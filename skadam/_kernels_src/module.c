@@ -17,6 +17,8 @@ static PyMethodDef methods[] = {
     {"sigmoid_cross_entropy", sigmoid_cross_entropy, METH_VARARGS, sigmoid_cross_entropy_doc},
     {"embed_forward", embed_forward, METH_VARARGS, embed_forward_doc},
     {"embed_backward", embed_backward, METH_VARARGS, embed_backward_doc},
+    {"piecewise_forward", piecewise_forward, METH_VARARGS, piecewise_forward_doc},
+    {"piecewise_backward", piecewise_backward, METH_VARARGS, piecewise_backward_doc},
     {"narrow_product", narrow_product, METH_VARARGS, narrow_product_doc},
     {"scale_rows", scale_rows, METH_VARARGS, scale_rows_doc},
     {"scale_rows_backward", scale_rows_backward, METH_VARARGS, scale_rows_backward_doc},
