@@ -69,6 +69,7 @@ class Network:
         self.activate, self.backprop = ACTIVATIONS[activation]
         self.keeps_slopes = activation in KEEPS_SLOPES
         self.embedding = embedding
+        self._cached_workspace = None
 
     # The rows each sample of a batch makes in the hidden layers (a shared ensemble's
     # members each make one).
@@ -99,11 +100,22 @@ class Network:
             0 if self.embedding is None else
             self.embedding.floats_per_row + self.layout.layer_sizes[0]))
         chunk = max(1, min(n_rows, OUTPUT_CHUNK_FLOATS // max(per_row, 1)))
-        work = self.workspace(params, None, chunk)
+        work = self._inference_workspace(params, chunk)
         raw = np.empty((n_runs, n_rows, self.layout.layer_sizes[-1]), dtype=params.dtype)
         for start in range(0, n_rows, chunk):
             raw[:, start:start + chunk] = self.forward(work, X[start:start + chunk])
         return raw
+
+    def _inference_workspace(self, params, n_rows):
+        # Validation asks for the outputs of the same parameter buffer after every epoch:
+        # the last workspace is kept, since making one (and its views) cost more than a
+        # small set's forward pass. Its views read the buffer's current values.
+        key = (params.__array_interface__["data"][0], params.shape, params.strides,
+               params.dtype, n_rows)
+        cached = self._cached_workspace
+        if cached is None or cached[0] != key:
+            cached = self._cached_workspace = (key, self.workspace(params, None, n_rows))
+        return cached[1]
 
     def forward(self, work, X, dropout=None):
         """Raw outputs of every run, shape (K, n_rows, n_outputs).
