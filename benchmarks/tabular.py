@@ -93,15 +93,18 @@ MODELS.update({name: spec for name, spec in BOOSTERS.items() if spec[0] is not N
 ABBREVIATIONS = {"HistGradientBoosting": "HGB", "CatBoost": "CB"}
 
 
-# One change to skadam's MLP defaults each; "classifier" options apply to classifiers only.
-# The defaults embed up to 16 numeric columns periodically (numeric_embedding="auto"),
-# scale each input of the first layer (scaling_layer=True), train on minibatches of 64
-# rows (128 from 20,000 rows on), keep a moving average of the weights over one epoch and
-# stop early on a held-out tenth with a patience of 10 epochs;
+# One change to skadam's MLP defaults each; an option under "classifier" or "regressor"
+# applies to that one only. The defaults embed up to 16 numeric columns piecewise-linearly
+# (numeric_embedding="auto"), scale each input of the first layer (scaling_layer=True),
+# give the regressor two hidden layers of 64 units and the classifier one of 100, train
+# on minibatches of 64 rows (128 from 20,000 rows on), keep a moving average of the
+# weights over one epoch and stop early on a held-out tenth with a patience of 10 epochs;
 # each option below undoes one of those or adds a piece of the tabular toolkit.
 ABLATION = {
     "numeric_embedding=None": {"numeric_embedding": None},
     "numeric_embedding=periodic (every column)": {"numeric_embedding": "periodic"},
+    "numeric_embedding=piecewise_linear (every column)": {
+        "numeric_embedding": "piecewise_linear"},
     "early_stopping=False": {"early_stopping": False},
     "n_iter_no_change=20": {"n_iter_no_change": 20},
     "batch_size=200 (scikit-learn's)": {"batch_size": 200},
@@ -117,12 +120,15 @@ ABLATION = {
     **{f"ensemble=shared, ensemble_size={k}": {"ensemble": "shared", "ensemble_size": k}
        for k in (4, 8, 16, 32)},
     "hidden_layer_sizes=(256, 256)": {"hidden_layer_sizes": (256, 256)},
-    "hidden_layer_sizes=(64, 64)": {"hidden_layer_sizes": (64, 64)},
+    "hidden_layer_sizes=(100,) (regressor, scikit-learn's)": {
+        "regressor": {"hidden_layer_sizes": (100,)}},
+    "hidden_layer_sizes=(64, 64) (classifier)": {
+        "classifier": {"hidden_layer_sizes": (64, 64)}},
     "scaling_layer=False": {"scaling_layer": False},
     "activation=leaky_relu": {"activation": "leaky_relu"},
     "activation=selu": {"activation": "selu"},
     "activation=mish": {"activation": "mish"},
-    "label_smoothing=0.1 (classifier)": {"label_smoothing": 0.1},
+    "label_smoothing=0.1 (classifier)": {"classifier": {"label_smoothing": 0.1}},
     "beta_2=0.95": {"solver__beta_2": 0.95},
     "solver=adamw": {"solver": "adamw"},
     "learning_rate=3e-3": {"solver__learning_rate": 3e-3},
@@ -316,9 +322,10 @@ def _skadam_scores(parameters, names, quick, seed):
             from skrub import SquashingScaler  # the bench extra
             model.set_params(**{
                 "columntransformer__pipeline-1__standardscaler": SquashingScaler()})
-        if task == "binary" or "label_smoothing" not in changes:
-            step = model.steps[-1][0]
-            model.set_params(**{f"{step}__{key}": value for key, value in changes.items()})
+        own = changes.pop("classifier", {}), changes.pop("regressor", {})
+        changes.update(own[0] if task == "binary" else own[1])
+        step = model.steps[-1][0]
+        model.set_params(**{f"{step}__{key}": value for key, value in changes.items()})
         score, elapsed = _fit_and_score(model, *split, task)
         scores.append(score)
         seconds += elapsed
