@@ -39,7 +39,7 @@ n_epochs = 40
 epochs = np.arange(1, n_epochs + 1)
 fig, (ax_error, ax_norm) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
 for name, (solver, alpha) in runs.items():
-    # Pixels are wide numeric data: the periodic embedding would only slow this down.
+    # Pixels are wide numeric data: an embedding would only slow this down.
     model = MLPClassifier(hidden_layer_sizes=(64,), solver=solver, alpha=alpha,
                           numeric_embedding=None, batch_size=32, random_state=0)
     errors, norms = [], []

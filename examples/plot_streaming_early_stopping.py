@@ -26,7 +26,7 @@ X_train, X_val, y_train, y_val = train_test_split(X_train, y_train, test_size=0.
 scaler = StandardScaler().fit(X_train)
 X_train, X_val, X_test = (scaler.transform(part) for part in (X_train, X_val, X_test))
 
-# Pixels are wide numeric data: no periodic embedding.
+# Pixels are wide numeric data: no numeric embedding.
 model = MLPClassifier(hidden_layer_sizes=(64,), batch_size=16, early_stopping=True,
                       n_iter_no_change=10, numeric_embedding=None, random_state=0)
 chunks = np.array_split(np.arange(len(y_train)), 10)

@@ -42,8 +42,8 @@ SCALE = 0.1
 # numeric_embedding="auto": the piecewise-linear embedding (skadam._piecewise), on the
 # columns where an embedding pays for its time. Over three seeds of benchmarks/tabular.py
 # it gained +0.0041 over the periodic one on the same columns (most on the regression
-# sets of many rows: protein_casp +0.032, airfoil +0.028 R^2), in two thirds of the time,
-# as it also converged in fewer epochs. The rule for the columns was measured with the
+# sets of many rows: protein_casp +0.032, airfoil +0.028 R^2), in less than half the
+# time, as the fits converged in fewer epochs. The rule for the columns was measured with the
 # periodic embedding, with benchmarks/tabular.py and benchmarks/threads.py. Its cost
 # grows with every embedded column (16 cosines and sines a value, three more inputs of
 # the first layer), its gain does not: on the tabular sets with more numeric columns

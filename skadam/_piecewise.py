@@ -32,9 +32,9 @@ N_DIMS = 3
 # The parameters are stored divided by SCALE: Adam, whose step does not depend on the
 # gradient's scale, moves them SCALE times as far as the weights. Over three seeds of
 # benchmarks/tabular.py, against 0.1 (the periodic embedding's, RealMLP's factor), 1 gained
-# +0.0009 and 3 +0.0017 on average, and 10 lost 0.0004 against 0.1; 3 also converged
-# soonest but for 10 (protein_casp in 4 s against 10). 16 and 64 bins lost 0.0029 and
-# 0.0012 against 32.
+# +0.0009 and 3 +0.0017 on average, and 10 lost 0.0004 against 0.1; 3 and 10 also
+# converged soonest (the 18 sets in 6.0 to 6.9 s against 13.5 to 13.8 s with 0.1). 16 and
+# 64 bins lost 0.0029 and 0.0012 against 32.
 SCALE = 3.0
 # What embedding one value costs, in multiply-adds of a dense product, for sharing work
 # between threads: a search among the edges and a few multiply-adds.
