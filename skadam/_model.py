@@ -424,7 +424,7 @@ def backprop_product(delta, W, out):
     delta at its outputs. ``out`` must be C-contiguous, as a workspace's buffers are.
     """
     if delta.shape[-1] > NARROW_OUTPUTS:
-        np.matmul(delta, np.swapaxes(W, -1, -2), out=out)
+        np.matmul(delta, W.swapaxes(-1, -2), out=out)
     elif delta.ndim == 3:
         narrow_product(delta, W, out)
     else:
