@@ -520,7 +520,42 @@ def _every_kernel(module):
         module.scale_rows(W, scales, scaled)
         module.scale_rows_backward(W, scales, G, grad_W, grad_s)
         outputs["scale_rows", dtype] = (scaled, grad_W, grad_s)
+        U = (3 * rng.standard_normal((3, 41))).astype(dtype)
+        edges = np.full((3, 9), np.inf, dtype)
+        edges[:, :6] = np.sort(rng.standard_normal((3, 6)), axis=1)
+        edges[2, 6:] = edges[2, 5] + np.arange(1, 4)  # a column of every bin
+        V, c = (rng.standard_normal((2, 3, k)).astype(dtype) for k in (8 * 3, 3))
+        bins, positions = np.empty((3, 41), np.int64), np.empty((3, 41), dtype)
+        features = np.empty((2, 41, 9), dtype)
+        module.piecewise_forward(U, edges, V, c, 3.0, bins, positions, features)
+        grad_V, grad_c = np.empty_like(V), np.empty_like(c)
+        module.piecewise_backward(bins, positions, 3.0, rng.standard_normal((2, 41, 9)).astype(
+            dtype), grad_V, grad_c)
+        outputs["piecewise", dtype] = (bins, positions, features, grad_V, grad_c)
     return outputs
+
+
+def test_piecewise_kernels_refuse_what_they_cannot_take():
+    U, V, c = np.zeros((2, 5)), np.zeros((1, 2, 3 * 2)), np.zeros((1, 2, 2))
+    edges = np.array([[0.0, 1.0, 2.0, 3.0], [0.0, 1.0, np.inf, np.inf]])
+    bins, positions, features = np.empty((2, 5), np.int64), np.empty((2, 5)), np.empty((1, 5, 4))
+    kernels.piecewise_forward(U, edges, V, c, 1.0, bins, positions, features)
+    with pytest.raises(ValueError, match="at least two finite edges"):
+        kernels.piecewise_forward(U, np.array([[0.0, np.inf, np.inf, np.inf]] * 2), V, c, 1.0,
+                                  bins, positions, features)
+    with pytest.raises(ValueError, match="edges"):
+        kernels.piecewise_forward(U, edges[:, :3], V, c, 1.0, bins, positions, features)
+    with pytest.raises(ValueError, match="int64"):
+        kernels.piecewise_forward(U, edges, V, c, 1.0, bins.astype(np.int32), positions,
+                                  features)
+    shared = np.empty(30)
+    with pytest.raises(ValueError, match="share memory"):
+        kernels.piecewise_forward(U, edges, V, c, 1.0, bins, shared[:10].reshape(2, 5),
+                                  shared[5:25].reshape(1, 5, 4))
+    bins[0, 0] = 3
+    with pytest.raises(ValueError, match="not a bin"):
+        kernels.piecewise_backward(bins, positions, 1.0, features, np.empty_like(V),
+                                   np.empty_like(c))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -218,6 +218,17 @@ def test_estimators_embed_with_bins_of_their_training_data(quiet):
     assert isinstance(classifier._embedding, PiecewiseLinearEmbedding)
 
 
+def test_auto_embeds_piecewise_linearly(quiet):
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=200), rng.integers(0, 2, 200)])
+    model = MLPRegressor(max_iter=2, random_state=0).fit(X, X[:, 0])
+    assert isinstance(model._embedding, PiecewiseLinearEmbedding)
+    np.testing.assert_array_equal(model.embedded_features_, [0])
+    explicit = MLPRegressor(numeric_embedding="piecewise_linear", max_iter=2,
+                            random_state=0).fit(X, X[:, 0])
+    np.testing.assert_array_equal(model._params, explicit._params)
+
+
 def test_the_piecewise_linear_embedding_learns_a_step():
     # A step in one column is a steep slope in one bin for the embedding; the plain first
     # layer needs its units' kinks to line up for it. (With 200 epochs: 0.94 against
