@@ -144,12 +144,16 @@ def steps_may_split():
 # measures both sides on any machine).
 MIN_WORK_FOR_BLAS_THREADS = 8_000_000
 
-# The work a part's step must have for a thread of its own to pay: below about half a
-# million multiply-adds a step, handing the GIL back and forth between the threads, some
-# twenty times a step, costs more than the second core brings (two members of a
-# 20-100-1 network: 0.31 s on one thread, 0.36 s on two; four members: 0.57 s against
-# 0.45 s; ``python benchmarks/parts.py`` measures it on any machine).
-MIN_WORK_PER_PART = 500_000
+# The work a part's step must have for a thread of its own to pay: handing the GIL back
+# and forth between the threads, some twenty times a step, costs more than the second
+# core brings below about two million multiply-adds a step. ``python
+# benchmarks/parts.py`` measures it on any machine: on a 2-core machine with AVX-512,
+# two members of the default regressor on 9 embedded columns (about 0.9 million a step
+# each) took 0.71 s on one thread and 1.18 s on two, four members (1.7 million a part)
+# 1.51 s against 1.60 s, and no fit it measures was faster on two; on an earlier machine,
+# with the periodic embedding's heavier compiled work, two threads paid from about half
+# a million.
+MIN_WORK_PER_PART = 2_000_000
 
 
 def blas_threads_pay(blas_work):
