@@ -298,21 +298,27 @@ class Workspace:
         """Scratch for the embedded features' part of the first layer's product."""
         if self._first is None:
             self._first = np.empty(self.n_runs * self._n_rows * self._widths[0], self._dtype)
-        return self._first[:self.n_runs * n_rows * self._widths[0]].reshape(
-            self.n_runs, n_rows, self._widths[0])
+        return self._view("first", self._first, n_rows, self._widths[0])
 
     def first_inputs(self, n_rows):
         """The first layer's input for dense X: the embedded features, then X."""
         if self._inputs is None:
             self._inputs = np.empty(self.n_runs * self._n_rows * self._fan_in, self._dtype)
-        return self._inputs[:self.n_runs * n_rows * self._fan_in].reshape(
-            self.n_runs, n_rows, self._fan_in)
+        return self._view("inputs", self._inputs, n_rows, self._fan_in)
 
     def embedding_delta(self, n_rows):
         """The gradient at the embedded features, (K, n_rows, embedding width)."""
-        width = self._embedding_width
-        return self._embedding_delta[:self.n_runs * n_rows * width].reshape(
-            self.n_runs, n_rows, width)
+        return self._view("embedding delta", self._embedding_delta, n_rows,
+                          self._embedding_width)
+
+    def _view(self, name, flat, n_rows, width):
+        # A (K, n_rows, width) view of the flat buffer, made once per batch size.
+        key = (name, n_rows)
+        view = self._shaped.get(key)
+        if view is None:
+            view = self._shaped[key] = flat[:self.n_runs * n_rows * width].reshape(
+                self.n_runs, n_rows, width)
+        return view
 
     def activations(self, n_rows):
         """Each layer's output for a batch of ``n_rows``: (K, n_rows, width) arrays."""
