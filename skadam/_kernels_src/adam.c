@@ -115,7 +115,7 @@ adam(PyObject *self, PyObject *args)
             goto done;
         }
     }
-    if (refuse_overlap(arrays, names, n_arrays)) goto done;
+    if (refuse_overlap(arrays, names, n_arrays, 0)) goto done;
     const Py_ssize_t runs = arrays[0].runs, n = arrays[0].cols;
     values = read_all_run_values(value_objects, value_names, N_VALUES, runs);
     if (values == NULL) goto done;

@@ -123,12 +123,14 @@ find_overlap(const Blocks *arrays, int count, int first_output, int *first, int 
     return 0;
 }
 
-/* Whether any two of the arrays share memory, the first such pair named in the error. */
+/* Whether two of the arrays share memory, the first such pair named in the error: any
+   two, or with `first_output` > 0 the outputs, from `first_output` on, with each other or
+   with any array. */
 int
-refuse_overlap(const Blocks *arrays, const char *const *names, int count)
+refuse_overlap(const Blocks *arrays, const char *const *names, int count, int first_output)
 {
     int i, j;
-    if (!find_overlap(arrays, count, 0, &i, &j)) return 0;
+    if (!find_overlap(arrays, count, first_output, &i, &j)) return 0;
     PyErr_Format(PyExc_ValueError, "%s and %s must not share memory.", names[i], names[j]);
     return 1;
 }

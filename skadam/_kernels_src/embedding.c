@@ -220,18 +220,6 @@ embedding_shapes(const Blocks *U, const Blocks *w, const Blocks *b, const Blocks
     return 0;
 }
 
-/* The outputs, from `first_output` on, share no memory with each other or the inputs. */
-static int
-any_overlap(const Blocks *arrays, int count, int first_output)
-{
-    int i, j;
-    if (!find_overlap(arrays, count, first_output, &i, &j)) return 0;
-    PyErr_SetString(PyExc_ValueError,
-                    "an embedding kernel's outputs must not share memory with each other or "
-                    "with its inputs.");
-    return 1;
-}
-
 KERNEL_DOC(embed_forward_doc,
 "embed_forward(U, w, b, V, c, scale, cosines, sines, features)\n"
 "--\n\n"
@@ -245,9 +233,12 @@ KERNEL_DOC(embed_forward_doc,
 PyObject *
 embed_forward(PyObject *self, PyObject *args)
 {
-    ArraySpec specs[8] = {{NULL, 0, 2, "U"}, {NULL, 0, 2, "w"}, {NULL, 0, 2, "b"},
-                          {NULL, 0, 2, "V"}, {NULL, 0, 2, "c"}, {NULL, 1, 2, "cosines"},
-                          {NULL, 1, 2, "sines"}, {NULL, 1, 2, "features"}};
+    static const char *const names[8] = {"U", "w", "b", "V", "c", "cosines", "sines",
+                                         "features"};
+    ArraySpec specs[8] = {{NULL, 0, 2, names[0]}, {NULL, 0, 2, names[1]},
+                          {NULL, 0, 2, names[2]}, {NULL, 0, 2, names[3]},
+                          {NULL, 0, 2, names[4]}, {NULL, 1, 2, names[5]},
+                          {NULL, 1, 2, names[6]}, {NULL, 1, 2, names[7]}};
     double scale;
     if (!PyArg_ParseTuple(args, "OOOOOdOOO", &specs[0].obj, &specs[1].obj, &specs[2].obj,
                           &specs[3].obj, &specs[4].obj, &scale, &specs[5].obj,
@@ -262,7 +253,7 @@ embed_forward(PyObject *self, PyObject *args)
     if (acquire_all(specs, a, 8, &acquired) < 0) goto done;
     if (embedding_shapes(&a[0], &a[1], &a[2], &a[3], &a[4], &a[5], &a[6], &a[7], &F, &D) < 0)
         goto done;
-    if (any_overlap(a, 8, 5)) goto done;
+    if (refuse_overlap(a, names, 8, 5)) goto done;
     const Py_ssize_t m = a[0].rows, n = a[0].cols;
     if ((sums = embed_scratch(n, D)) == NULL) goto done;
     Py_BEGIN_ALLOW_THREADS
@@ -302,10 +293,13 @@ KERNEL_DOC(embed_backward_doc,
 PyObject *
 embed_backward(PyObject *self, PyObject *args)
 {
-    ArraySpec specs[9] = {{NULL, 0, 2, "U"}, {NULL, 0, 2, "V"}, {NULL, 0, 2, "cosines"},
-                          {NULL, 0, 2, "sines"}, {NULL, 0, 2, "delta"},
-                          {NULL, 1, 2, "grad_w"}, {NULL, 1, 2, "grad_b"},
-                          {NULL, 1, 2, "grad_V"}, {NULL, 1, 2, "grad_c"}};
+    static const char *const names[9] = {"U", "V", "cosines", "sines", "delta", "grad_w",
+                                         "grad_b", "grad_V", "grad_c"};
+    ArraySpec specs[9] = {{NULL, 0, 2, names[0]}, {NULL, 0, 2, names[1]},
+                          {NULL, 0, 2, names[2]}, {NULL, 0, 2, names[3]},
+                          {NULL, 0, 2, names[4]}, {NULL, 1, 2, names[5]},
+                          {NULL, 1, 2, names[6]}, {NULL, 1, 2, names[7]},
+                          {NULL, 1, 2, names[8]}};
     double scale;
     if (!PyArg_ParseTuple(args, "OOdOOOOOOO", &specs[0].obj, &specs[1].obj, &scale,
                           &specs[2].obj, &specs[3].obj, &specs[4].obj, &specs[5].obj,
@@ -325,7 +319,7 @@ embed_backward(PyObject *self, PyObject *args)
             PyErr_SetString(PyExc_ValueError, "grad_V must have V's shape and dtype.");
         goto done;
     }
-    if (any_overlap(a, 9, 5)) goto done;
+    if (refuse_overlap(a, names, 9, 5)) goto done;
     const Py_ssize_t m = a[0].rows, n = a[0].cols;
     if ((g = embed_scratch(n, D)) == NULL) goto done;
     Py_BEGIN_ALLOW_THREADS

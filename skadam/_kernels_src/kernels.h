@@ -108,7 +108,8 @@ SKADAM_INTERNAL int acquire_all(const ArraySpec *specs, Blocks *arrays, int coun
 SKADAM_INTERNAL int find_overlap(const Blocks *arrays, int count, int first_output,
                                  int *first, int *second);
 
-SKADAM_INTERNAL int refuse_overlap(const Blocks *arrays, const char *const *names, int count);
+SKADAM_INTERNAL int refuse_overlap(const Blocks *arrays, const char *const *names, int count,
+                                   int first_output);
 
 /* Whether a buffer holds int64 values, as NumPy's buffers name them ('l' or 'q'). */
 static inline int

@@ -45,7 +45,7 @@ narrow_product(PyObject *self, PyObject *args)
     const ArraySpec specs[3] = {{delta_obj, 0, 2, names[0]}, {w_obj, 0, 2, names[1]},
                                 {out_obj, 1, 2, names[2]}};
     Blocks arrays[3];
-    int acquired = 0, i, j;
+    int acquired = 0;
     void *transposed = NULL;
     PyObject *result = NULL;
     if (acquire_all(specs, arrays, 3, &acquired) < 0) goto done;
@@ -58,10 +58,7 @@ narrow_product(PyObject *self, PyObject *args)
                         "runs and their dtype, with o at least 1.");
         goto done;
     }
-    if (find_overlap(arrays, 3, 2, &i, &j)) {
-        PyErr_Format(PyExc_ValueError, "%s and %s must not share memory.", names[i], names[j]);
-        goto done;
-    }
+    if (refuse_overlap(arrays, names, 3, 2)) goto done;
     const Py_ssize_t n = delta->rows, h = W->rows, o = delta->cols;
     transposed = PyMem_Malloc((size_t)(h * o) * (size_t)W->view.itemsize + 1);
     if (transposed == NULL) {

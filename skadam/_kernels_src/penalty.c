@@ -53,7 +53,7 @@ update_runs(PyObject *args, const char *scalar_name, update_f64 f64, update_f32 
         PyErr_SetString(PyExc_ValueError, "x must have the shape and dtype of y.");
         goto done;
     }
-    if (refuse_overlap(arrays, names, 2)) goto done;
+    if (refuse_overlap(arrays, names, 2, 0)) goto done;
     scalar = read_all_run_values(&scalar_obj, &scalar_name, 1, y->runs);
     if (scalar == NULL) goto done;
     Py_BEGIN_ALLOW_THREADS

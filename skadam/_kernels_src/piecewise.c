@@ -109,18 +109,6 @@ DEFINE_PIECEWISE_FORWARD(piecewise_forward_f32, float)
 DEFINE_PIECEWISE_BACKWARD(piecewise_backward_f64, double)
 DEFINE_PIECEWISE_BACKWARD(piecewise_backward_f32, float)
 
-/* The outputs, from `first_output` on, share no memory with each other or the inputs. */
-static int
-any_overlap(const Blocks *arrays, int count, int first_output)
-{
-    int i, j;
-    if (!find_overlap(arrays, count, first_output, &i, &j)) return 0;
-    PyErr_SetString(PyExc_ValueError,
-                    "a piecewise-linear kernel's outputs must not share memory with each "
-                    "other or with its inputs.");
-    return 1;
-}
-
 /* bins and positions (m, n), shared by the runs, bins as int64: acquired C-contiguous. */
 static int
 get_bins(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t m, Py_ssize_t n)
@@ -177,9 +165,10 @@ KERNEL_DOC(piecewise_forward_doc,
 PyObject *
 piecewise_forward(PyObject *self, PyObject *args)
 {
-    ArraySpec specs[6] = {{NULL, 0, 2, "U"}, {NULL, 0, 2, "edges"}, {NULL, 0, 2, "V"},
-                          {NULL, 0, 2, "c"}, {NULL, 1, 2, "positions"},
-                          {NULL, 1, 2, "features"}};
+    static const char *const names[6] = {"U", "edges", "V", "c", "positions", "features"};
+    ArraySpec specs[6] = {{NULL, 0, 2, names[0]}, {NULL, 0, 2, names[1]},
+                          {NULL, 0, 2, names[2]}, {NULL, 0, 2, names[3]},
+                          {NULL, 1, 2, names[4]}, {NULL, 1, 2, names[5]}};
     PyObject *bins_obj;
     double scale;
     if (!PyArg_ParseTuple(args, "OOOOdOOO", &specs[0].obj, &specs[1].obj, &specs[2].obj,
@@ -202,7 +191,7 @@ piecewise_forward(PyObject *self, PyObject *args)
                         "shape (m, B * D).");
         goto done;
     }
-    if (any_overlap(a, 6, 4)) goto done;
+    if (refuse_overlap(a, names, 6, 4)) goto done;
     if (get_bins(bins_obj, &bins, 1, m, n) < 0) goto done;
     have_bins = 1;
     /* The bins of each column: those up to its last finite edge. */
@@ -279,8 +268,9 @@ KERNEL_DOC(piecewise_backward_doc,
 PyObject *
 piecewise_backward(PyObject *self, PyObject *args)
 {
-    ArraySpec specs[4] = {{NULL, 0, 2, "positions"}, {NULL, 0, 2, "delta"},
-                          {NULL, 1, 2, "grad_V"}, {NULL, 1, 2, "grad_c"}};
+    static const char *const names[4] = {"positions", "delta", "grad_V", "grad_c"};
+    ArraySpec specs[4] = {{NULL, 0, 2, names[0]}, {NULL, 0, 2, names[1]},
+                          {NULL, 1, 2, names[2]}, {NULL, 1, 2, names[3]}};
     PyObject *bins_obj;
     double scale;
     if (!PyArg_ParseTuple(args, "OOdOOO", &bins_obj, &specs[0].obj, &scale, &specs[1].obj,
@@ -295,7 +285,7 @@ piecewise_backward(PyObject *self, PyObject *args)
     Py_ssize_t B, D;
     if (acquire_all(specs, a, 4, &acquired) < 0) goto done;
     if (piecewise_shapes(&a[0], &a[2], &a[3], &a[1], &B, &D) < 0) goto done;
-    if (any_overlap(a, 4, 2)) goto done;
+    if (refuse_overlap(a, names, 4, 2)) goto done;
     const Py_ssize_t m = a[0].rows, n = a[0].cols;
     if (get_bins(bins_obj, &bins, 0, m, n) < 0) goto done;
     have_bins = 1;

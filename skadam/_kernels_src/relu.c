@@ -80,7 +80,7 @@ bias_relu(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "b must have Z's runs, width and dtype.");
         goto done;
     }
-    if (refuse_overlap(arrays, names, 2)) goto done;
+    if (refuse_overlap(arrays, names, 2, 0)) goto done;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t r = 0; r < z->runs; r++) {
         if (z->dbl) {

@@ -62,7 +62,7 @@ scale_rows(PyObject *self, PyObject *args)
     const ArraySpec specs[3] = {{w_obj, 0, 2, names[0]}, {s_obj, 0, 1, names[1]},
                                 {out_obj, 1, 2, names[2]}};
     Blocks arrays[3];
-    int acquired = 0, i, j;
+    int acquired = 0;
     PyObject *result = NULL;
     if (acquire_all(specs, arrays, 3, &acquired) < 0) goto done;
     const Blocks *W = &arrays[0], *s = &arrays[1], *out = &arrays[2];
@@ -72,10 +72,7 @@ scale_rows(PyObject *self, PyObject *args)
                         "and dtype.");
         goto done;
     }
-    if (find_overlap(arrays, 3, 2, &i, &j)) {
-        PyErr_Format(PyExc_ValueError, "%s and %s must not share memory.", names[i], names[j]);
-        goto done;
-    }
+    if (refuse_overlap(arrays, names, 3, 2)) goto done;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t r = 0; r < W->runs; r++) {
         if (W->dbl) {
@@ -113,7 +110,7 @@ scale_rows_backward(PyObject *self, PyObject *args)
                                 {g_obj, 0, 2, names[2]}, {grad_w_obj, 1, 2, names[3]},
                                 {grad_s_obj, 1, 1, names[4]}};
     Blocks arrays[5];
-    int acquired = 0, i, j;
+    int acquired = 0;
     PyObject *result = NULL;
     if (acquire_all(specs, arrays, 5, &acquired) < 0) goto done;
     const Blocks *W = &arrays[0], *s = &arrays[1], *G = &arrays[2], *grad_W = &arrays[3],
@@ -125,10 +122,7 @@ scale_rows_backward(PyObject *self, PyObject *args)
                         "W, all with W's runs and dtype.");
         goto done;
     }
-    if (find_overlap(arrays, 5, 3, &i, &j)) {
-        PyErr_Format(PyExc_ValueError, "%s and %s must not share memory.", names[i], names[j]);
-        goto done;
-    }
+    if (refuse_overlap(arrays, names, 5, 3)) goto done;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t r = 0; r < W->runs; r++) {
         if (W->dbl) {
