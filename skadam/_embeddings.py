@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._kernels import embed_backward, embed_forward
-from ._model import is_sparse, shaped_view
+from ._model import is_sparse, split_views
 
 # RealMLP-TD's embedding: 16 periodic functions per column, 3 learned outputs (its fourth
 # is the value, which the first layer reads from X), initial frequencies N(0, 0.1²).
@@ -154,9 +154,9 @@ class PeriodicEmbedding:
         self.columns = np.asarray(columns, dtype=np.intp)
         self.n_embedded = m = len(self.columns)
         self.width = m * N_DIMS
-        self._sizes = (m * N_FREQUENCIES, m * N_FREQUENCIES, m * N_FREQUENCIES * N_DIMS,
-                       m * N_DIMS)
-        self.n_params = sum(self._sizes)
+        self._shapes = ((m, N_FREQUENCIES), (m, N_FREQUENCIES), (m, N_FREQUENCIES, N_DIMS),
+                        (m, N_DIMS))
+        self.n_params = sum(math.prod(shape) for shape in self._shapes)
         self.floats_per_row = m * (2 * N_FREQUENCIES + N_DIMS)
         self.work_per_row = m * COST_PER_VALUE
 
@@ -165,14 +165,7 @@ class PeriodicEmbedding:
 
         Shapes (K, m, F), (K, m, F), (K, m, F, D) and (K, m, D).
         """
-        K, m = buffer.shape[0], self.n_embedded
-        shapes = ((K, m, N_FREQUENCIES), (K, m, N_FREQUENCIES),
-                  (K, m, N_FREQUENCIES, N_DIMS), (K, m, N_DIMS))
-        views, start = [], 0
-        for size, shape in zip(self._sizes, shapes, strict=True):
-            views.append(shaped_view(buffer[:, start:start + size], shape))
-            start += size
-        return views
+        return split_views(buffer, self._shapes)
 
     def initialise(self, row, stream):
         """Draw one run's initial parameters (a 1-D ``row``) from ``stream``.

@@ -15,6 +15,8 @@ Every array a pass needs is allocated once, for the largest batch, in a
 (K, n_rows, width) array for any smaller batch, so an epoch allocates nothing per batch.
 """
 
+import math
+
 import numpy as np
 
 from ._activations import ACTIVATIONS, KEEPS_SLOPES
@@ -443,22 +445,13 @@ def backprop_product(delta, W, out):
 def coef_views(layout, buffer):
     """Each layer's weights as a (K, fan_in, fan_out) view of the rows of ``buffer``
     (the output layer's (K, members, fan_in, fan_out) when members share the rest)."""
-    views, start = [], 0
-    for shape in layout.coef_shapes:
-        stop = start + int(np.prod(shape))
-        views.append(shaped_view(buffer[:, start:stop], (buffer.shape[0], *shape)))
-        start = stop
-    return views
+    return split_views(buffer, layout.coef_shapes)
 
 
 def intercept_views(layout, buffer):
     """Each layer's intercepts as a (K, size) view of the rows of ``buffer`` (the output
     layer's (K, members, size) when members share the rest)."""
-    views, start = [], layout.n_weights
-    for size, shape in zip(layout.bias_sizes, layout.intercept_shapes, strict=True):
-        views.append(shaped_view(buffer[:, start:start + size], (buffer.shape[0], *shape)))
-        start += size
-    return views
+    return split_views(buffer[:, layout.n_weights:], layout.intercept_shapes)
 
 
 def adapter_views(layout, buffer):
@@ -466,6 +459,25 @@ def adapter_views(layout, buffer):
     start, stop = layout.adapter_start, layout.embedding_start
     return shaped_view(buffer[:, start:stop],
                        (buffer.shape[0], layout.n_scales, layout.layer_sizes[0]))
+
+
+def split_views(buffer, shapes):
+    """Consecutive parts of each row of a (K, n) ``buffer``, each a (K, *shape) view, for
+    the per-run ``shapes`` in order (a part of the parameters laid out block by block).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skadam._model import split_views
+    >>> [view.shape for view in split_views(np.zeros((2, 10)), [(2, 3), (4,)])]
+    [(2, 2, 3), (2, 4)]
+    """
+    views, start = [], 0
+    for shape in shapes:
+        stop = start + math.prod(shape)
+        views.append(shaped_view(buffer[:, start:stop], (buffer.shape[0], *shape)))
+        start = stop
+    return views
 
 
 def shaped_view(array, shape):

@@ -19,11 +19,13 @@ the weights. The edges are not parameters: they are read off the training data w
 embedding is made, and kept with the model.
 """
 
+import math
+
 import numpy as np
 
 from ._embeddings import EmbeddingWork
 from ._kernels import piecewise_backward, piecewise_forward
-from ._model import is_sparse, shaped_view
+from ._model import is_sparse, split_views
 
 # Quantile bins per column (fewer where the column has fewer distinct values), and the
 # learnt features per column, as the periodic embedding's.
@@ -115,8 +117,8 @@ class PiecewiseLinearEmbedding:
                              f"{self.edges.shape}.")
         self.n_bins = self.edges.shape[1] - 1
         self.width = m * N_DIMS
-        self._sizes = (m * self.n_bins * N_DIMS, m * N_DIMS)
-        self.n_params = sum(self._sizes)
+        self._shapes = ((m, self.n_bins, N_DIMS), (m, N_DIMS))
+        self.n_params = sum(math.prod(shape) for shape in self._shapes)
         self.floats_per_row = m * (N_DIMS + 2)
         self.work_per_row = m * COST_PER_VALUE
 
@@ -130,13 +132,7 @@ class PiecewiseLinearEmbedding:
 
         Shapes (K, m, B, D) and (K, m, D).
         """
-        K, m = buffer.shape[0], self.n_embedded
-        shapes = ((K, m, self.n_bins, N_DIMS), (K, m, N_DIMS))
-        views, start = [], 0
-        for size, shape in zip(self._sizes, shapes, strict=True):
-            views.append(shaped_view(buffer[:, start:start + size], shape))
-            start += size
-        return views
+        return split_views(buffer, self._shapes)
 
     def initialise(self, row, stream):
         """Draw one run's initial parameters (a 1-D ``row``) from ``stream``.
