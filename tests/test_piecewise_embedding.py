@@ -8,13 +8,17 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _finite_differences import central_differences
+from _small_networks import (
+    assert_a_stack_gives_each_run_what_it_gives_alone,
+    assert_backprop_matches_finite_differences,
+    network_gradients,
+)
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from skadam import MLPClassifier, MLPRegressor
 from skadam._layout import ParameterLayout
-from skadam._losses import BinaryLogLoss, SquaredError
+from skadam._losses import SquaredError
 from skadam._model import Network
 from skadam._piecewise import (
     N_BINS,
@@ -123,21 +127,7 @@ def test_float32_follows_float64():
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 def test_backprop_matches_finite_differences(sparse, columns):
     network, _, _, params, X = _problem(sparse=sparse, columns=columns)
-    loss = BinaryLogLoss(2)
-    Y = np.random.default_rng(1).integers(0, 2, size=(N_ROWS, 2)).astype(float)
-
-    def objective(values):
-        return float(np.mean(loss.per_sample(network.outputs(values[np.newaxis], X)[0], Y)))
-
-    grad = np.full((1, params.size), np.nan)
-    work = network.workspace(params[np.newaxis], grad, N_ROWS)
-    raw = network.forward(work, X)
-    delta = work.deltas(N_ROWS)[-1]
-    loss.gradient(raw, Y, delta)
-    delta *= 1.0 / N_ROWS
-    network.backward(work, X, delta)
-    fd = central_differences(objective, params, STEP)
-    np.testing.assert_allclose(grad[0], fd, rtol=1e-5, atol=1e-8)
+    assert_backprop_matches_finite_differences(network, params, X, STEP)
 
 
 def test_bins_a_column_lacks_stay_zero_without_gradient():
@@ -146,12 +136,8 @@ def test_bins_a_column_lacks_stay_zero_without_gradient():
     unused = ~np.isfinite(embedding.edges[:, 1:])
     assert unused.any()
     assert not V[unused].any()
-    grad = np.zeros((1, params.size))
-    work = network.workspace(params[np.newaxis], grad, N_ROWS)
-    raw = network.forward(work, X)
-    delta = work.deltas(N_ROWS)[-1]
-    SquaredError(2).gradient(raw, np.zeros((N_ROWS, 2)), delta)
-    network.backward(work, X, delta)
+    _, grad = network_gradients(network, params[np.newaxis], X, np.zeros((N_ROWS, 2)),
+                                SquaredError(2))
     grad_V = embedding.views(grad[:, layout.embedding_start:])[0][0]
     assert not grad_V[unused].any()
     assert grad_V[~unused].all()
@@ -159,25 +145,7 @@ def test_bins_a_column_lacks_stay_zero_without_gradient():
 
 def test_a_stack_gives_each_run_what_it_gives_alone():
     network, _, _, params, X = _problem()
-    rng = np.random.default_rng(3)
-    stack = np.stack([params, rng.normal(size=params.size), params * 0.5])
-    loss = SquaredError(2)
-    Y = rng.normal(size=(N_ROWS, 2))
-
-    def gradients(rows):
-        grad = np.zeros_like(rows)
-        work = network.workspace(rows, grad, N_ROWS + 3)  # a larger workspace
-        raw = network.forward(work, X)
-        delta = work.deltas(N_ROWS)[-1]
-        loss.gradient(raw, Y, delta)
-        network.backward(work, X, delta)
-        return raw.copy(), grad
-
-    raw, grad = gradients(stack)
-    for run in range(3):
-        raw_alone, grad_alone = gradients(stack[run:run + 1].copy())
-        np.testing.assert_array_equal(raw[run], raw_alone[0])
-        np.testing.assert_array_equal(grad[run], grad_alone[0])
+    assert_a_stack_gives_each_run_what_it_gives_alone(network, params, X)
 
 
 @pytest.fixture
