@@ -89,10 +89,9 @@ def embedded_columns(X, rule="periodic"):
     """The columns of ``X`` that ``numeric_embedding=rule`` embeds, as a sorted int array.
 
     ``"periodic"`` or ``"piecewise_linear"``: every column of more than two distinct
-    values (not one-hot or
-    indicator columns). ``"auto"``: of the columns with at least ``AUTO_MIN_DISTINCT``
-    distinct values, the ``AUTO_MAX_COLUMNS`` with the most (the leftmost among equals);
-    none when ``X`` holds more than ``AUTO_MAX_VALUES`` values.
+    values (not one-hot or indicator columns). ``"auto"``: of the columns with at least
+    ``AUTO_MIN_DISTINCT`` distinct values, the ``AUTO_MAX_COLUMNS`` with the most (the
+    leftmost among equals); none when ``X`` holds more than ``AUTO_MAX_VALUES`` values.
 
     Examples
     --------
