@@ -134,6 +134,7 @@ ABLATION = {
     "learning_rate=3e-3": {"solver__learning_rate": 3e-3},
     "alpha=0": {"alpha": 0.0},
     "alpha=1e-2": {"alpha": 1e-2},
+    "alpha=1e-2 (classifier)": {"classifier": {"alpha": 1e-2}},
     "dropout=0.1": {"dropout": 0.1},
     # Schedules in epochs over a budget of 100, the rate at 3e-3.
     "cosine over 100 epochs": {
@@ -142,6 +143,10 @@ ABLATION = {
     "coslog over 100 epochs, best epoch kept": {
         "max_iter": 100, "n_iter_no_change": 100,
         "solver__learning_rate": CosineLogSchedule(3e-3, n_epochs=100)},
+    # Two members, each trained on the cosine schedule's shorter budget.
+    "ensemble_size=2, cosine over 100 epochs (regressor)": {"regressor": {
+        "ensemble_size": 2, "max_iter": 100,
+        "solver__learning_rate": CosineEpochSchedule(3e-3, n_epochs=100)}},
     # skrub's robust scaling with smooth clipping, the ecosystem's convention for
     # tabular MLPs, in place of StandardScaler for the numeric columns.
     "numeric scaling: skrub SquashingScaler": {"scaler": "squashing"},
@@ -283,7 +288,7 @@ def main():
     for peer in (peer for peer in peers if peer in MODELS):
         difference = ours - np.array(scores[peer])
         print(f"skadam MLP - {peer:<21} mean {difference.mean():+.4f}, at least as good on "
-              f"{int((difference >= 0).sum())} of {len(difference)}")
+              f"{int(_at_least_as_good(ours, scores[peer]).sum())} of {len(difference)}")
     print("total fit time: " + ", ".join(f"{name} {seconds:.1f} s"
                                          for name, seconds in times.items()))
     # The bars the seeds and the options are measured against: HistGradientBoosting, and
@@ -357,7 +362,7 @@ def _ablation(options, names, quick, defaults, bars):
         differences = [scores - default for (scores, _), default in zip(
             runs, default_scores, strict=True)]
         print(f"{option:<{width}} {np.mean(differences):>+10.4f} "
-              f"{_count([d > 0 for d in differences])} "
+              f"{_count([d > TIE for d in differences])} "
               f"{_against([scores for scores, _ in runs], bars)}"
               f"{np.mean([t for _, t in runs]):>7.1f}", flush=True)
         results[option] = runs
@@ -369,8 +374,20 @@ def _against(runs, bars):
     difference and the sets where they are at least as good, both averaged over the
     seeds."""
     return "".join(f"{np.mean([scores - bar for scores in runs]):>+9.4f} "
-                   f"{_count([scores >= bar for scores in runs])} "
+                   f"{_count([_at_least_as_good(scores, bar) for scores in runs])} "
                    for bar in bars.values())
+
+
+# Two models that rank the test rows alike have the same ROC AUC, a ratio of counts, but
+# the floating-point sums behind two computations of it can differ in the last bits
+# (HistGradientBoosting's 0.9958062486894528 against an MLP's 0.9958062486894527): such
+# a difference is a tie.
+TIE = 1e-12
+
+
+def _at_least_as_good(scores, bar):
+    """Where ``scores`` are at least ``bar``, ties up to rounding included."""
+    return np.asarray(scores) >= np.asarray(bar) - TIE
 
 
 def _count(masks):
