@@ -24,7 +24,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._kernels import embed_backward, embed_forward
-from ._model import is_sparse, split_views
+from ._layout import split_views
+from ._model import is_sparse
 
 # RealMLP-TD's embedding: 16 periodic functions per column, 3 learned outputs (its fourth
 # is the value, which the first layer reads from X), initial frequencies N(0, 0.1²).

@@ -1,5 +1,7 @@
 """One flat parameter buffer for a stack of dense layers: shapes, offsets and views."""
 
+import math
+
 import numpy as np
 
 
@@ -84,24 +86,42 @@ class ParameterLayout:
     def coefs(self, buffer):
         """Views of the weight matrices in ``buffer``, one ``(fan_in, fan_out)`` per layer
         (the output layer's ``(shared_members, fan_in, fan_out)`` when members share)."""
-        views, start = [], 0
-        for shape in self.coef_shapes:
-            stop = start + int(np.prod(shape))
-            views.append(buffer[start:stop].reshape(shape))
-            start = stop
-        return views
+        return [view[0] for view in split_views(buffer[np.newaxis], self.coef_shapes)]
 
     def intercepts(self, buffer):
         """Views of the intercept vectors in ``buffer``; empty for a layer without one
         (the output layer's ``(shared_members, fan_out)`` when members share)."""
-        views, start = [], self.n_weights
-        for size, shape in zip(self.bias_sizes, self.intercept_shapes, strict=True):
-            views.append(buffer[start : start + size].reshape(shape))
-            start += size
-        return views
+        return [view[0] for view in split_views(buffer[np.newaxis, self.n_weights:],
+                                                self.intercept_shapes)]
 
     def adapter(self, buffer):
         """The scales of the first layer's input, ``(n_scales, fan_in)``: one row per
         member of a shared ensemble, or one network's with ``input_scale``."""
         return buffer[self.adapter_start:self.embedding_start].reshape(
             self.n_scales, self.layer_sizes[0])
+
+
+def split_views(buffer, shapes):
+    """Consecutive parts of each row of a (K, n) ``buffer``, each a (K, *shape) view, for
+    the per-run ``shapes`` in order (a part of the parameters laid out block by block).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skadam._layout import split_views
+    >>> [view.shape for view in split_views(np.zeros((2, 10)), [(2, 3), (4,)])]
+    [(2, 2, 3), (2, 4)]
+    """
+    views, start = [], 0
+    for shape in shapes:
+        stop = start + math.prod(shape)
+        views.append(shaped_view(buffer[:, start:stop], (buffer.shape[0], *shape)))
+        start = stop
+    return views
+
+
+def shaped_view(array, shape):
+    view = array.reshape(shape)
+    # Splitting a contiguous axis never copies; a copy would silently drop the writes.
+    assert view.size == 0 or np.shares_memory(view, array)
+    return view

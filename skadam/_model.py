@@ -15,12 +15,12 @@ Every array a pass needs is allocated once, for the largest batch, in a
 (K, n_rows, width) array for any smaller batch, so an epoch allocates nothing per batch.
 """
 
-import math
 
 import numpy as np
 
 from ._activations import ACTIVATIONS, KEEPS_SLOPES
 from ._kernels import narrow_product, scale_rows, scale_rows_backward
+from ._layout import shaped_view, split_views
 
 # Up to this many outputs, the delta at a layer's inputs comes from narrow_product, not
 # BLAS: 2.5 us against 15.6 for a batch of 128 rows through one output unit into 100
@@ -459,29 +459,3 @@ def adapter_views(layout, buffer):
     start, stop = layout.adapter_start, layout.embedding_start
     return shaped_view(buffer[:, start:stop],
                        (buffer.shape[0], layout.n_scales, layout.layer_sizes[0]))
-
-
-def split_views(buffer, shapes):
-    """Consecutive parts of each row of a (K, n) ``buffer``, each a (K, *shape) view, for
-    the per-run ``shapes`` in order (a part of the parameters laid out block by block).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skadam._model import split_views
-    >>> [view.shape for view in split_views(np.zeros((2, 10)), [(2, 3), (4,)])]
-    [(2, 2, 3), (2, 4)]
-    """
-    views, start = [], 0
-    for shape in shapes:
-        stop = start + math.prod(shape)
-        views.append(shaped_view(buffer[:, start:stop], (buffer.shape[0], *shape)))
-        start = stop
-    return views
-
-
-def shaped_view(array, shape):
-    view = array.reshape(shape)
-    # Splitting a contiguous axis never copies; a copy would silently drop the writes.
-    assert view.size == 0 or np.shares_memory(view, array)
-    return view

@@ -25,7 +25,8 @@ import numpy as np
 
 from ._embeddings import EmbeddingWork
 from ._kernels import piecewise_backward, piecewise_forward
-from ._model import is_sparse, split_views
+from ._layout import split_views
+from ._model import is_sparse
 
 # Quantile bins per column (fewer where the column has fewer distinct values): 16 and 64
 # lost 0.0029 and 0.0012 against 32 over three seeds of benchmarks/tabular.py; and the
