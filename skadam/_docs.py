@@ -6,11 +6,7 @@ from ._losses import REGRESSION_LOSSES
 
 TRAINING_PARAMETERS = """\
 solver : {{"adam", "adamw", "sgd", "rmsprop", "adagrad"}} or Optimizer, default="adam"
-        The optimizer. A name stands for that class of :mod:`skadam.optim` with its
-        defaults{learning_rate_note}. An instance (e.g. ``Adam(beta_2=0.99)``) is
-        cloned, never changed, and tunable as ``solver__beta_1``; the clone used is
-        ``optimizer_`` and its state ``optimizer_state_``. ``solver__beta_1`` tunes a
-        solver given by name too: ``set_params`` replaces the name by its optimizer.
+{solver_description}
     alpha : float, default={alpha}
         Strength of the L2 penalty ``alpha / 2 * ||W||^2`` on the weights (not the
         intercepts). It is part of the objective, so its effect does not depend on the
@@ -96,13 +92,25 @@ def _regression_loss_parameter():
     return f'loss : {{{names}}}, default="squared_error"\n{text}'
 
 
+def _solver_description(learning_rate_note):
+    """The ``solver`` parameter's text, with the estimator's note on its learning rate."""
+    text = (
+        "The optimizer. A name stands for that class of :mod:`skadam.optim` with its "
+        f"defaults{learning_rate_note}. An instance (e.g. ``Adam(beta_2=0.99)``) is "
+        "cloned, never changed, and tunable as ``solver__beta_1``; the clone used is "
+        "``optimizer_`` and its state ``optimizer_state_``. ``solver__beta_1`` tunes a "
+        "solver given by name too: ``set_params`` replaces the name by its optimizer.")
+    return textwrap.fill(text, width=88, initial_indent=" " * 8, subsequent_indent=" " * 8,
+                         break_on_hyphens=False, break_long_words=False)
+
+
 def fill_doc(**values):
     """Class decorator replacing ``{training_parameters}``, ``{history_attributes}`` and
     ``{loss_parameter}``."""
 
     def decorate(cls):
         training = TRAINING_PARAMETERS.format(
-            learning_rate_note=values.get("learning_rate_note", ""),
+            solver_description=_solver_description(values.get("learning_rate_note", "")),
             alpha=values["alpha"],
             max_iter=values["max_iter"],
             tol=values["tol"],

@@ -92,8 +92,9 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
         "warm_start": ["boolean"],
     }
 
-    # Learning rate a solver given by name starts from; see each estimator's docstring.
-    _default_learning_rate = None
+    # The learning rate each solver name starts from where the estimator's differs from
+    # the optimizer's own default; see each estimator's docstring.
+    _default_learning_rates = {}
 
     def __sklearn_is_fitted__(self):
         return "_run" in self.__dict__
@@ -354,8 +355,8 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
                 f"{sorted(SOLVERS)} or an optimizer instance; got {name!r}."
             )
         solver = SOLVERS[name]()
-        if self._default_learning_rate is not None:
-            solver.set_params(learning_rate=self._default_learning_rate)
+        if name in self._default_learning_rates:
+            solver.set_params(learning_rate=self._default_learning_rates[name])
         return solver
 
     def _resolve_solver(self):

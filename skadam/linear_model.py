@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._docs import REGRESSION_LOSS_UNITS, fill_doc
+from ._estimator import SOLVERS
 from ._feature_scale import MAX_ABS_MEAN, MAX_STD, badly_scaled_columns
 from ._heads import ClassifierBase, RegressorBase
 from ._losses import REGRESSION_LOSSES
@@ -95,7 +96,7 @@ class LinearRegression(_ScaleCheck, RegressorBase):
         "fit_intercept": ["boolean"],
     }
 
-    _default_learning_rate = _LINEAR_LEARNING_RATE
+    _default_learning_rates = dict.fromkeys(SOLVERS, _LINEAR_LEARNING_RATE)
 
     def __init__(
         self,
@@ -209,7 +210,7 @@ class LogisticRegression(_ScaleCheck, ClassifierBase):
         "fit_intercept": ["boolean"],
     }
 
-    _default_learning_rate = _LINEAR_LEARNING_RATE
+    _default_learning_rates = dict.fromkeys(SOLVERS, _LINEAR_LEARNING_RATE)
 
     def __init__(
         self,

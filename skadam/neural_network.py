@@ -28,9 +28,19 @@ _NETWORK_CONSTRAINTS = {
 AUTO_LARGER_BATCH_SAMPLES = 20_000
 
 
+# Where the adam solver of the networks starts, three times Adam's own default.
+_NETWORK_LEARNING_RATE = 3e-3
+_LEARNING_RATE_NOTE = (
+    f', except that "adam" starts at a learning rate of {_NETWORK_LEARNING_RATE}: on the '
+    "tabular benchmark and scikit-learn's digits the fits converged in two thirds of the "
+    "time or less, with the same scores on average (the user guide's Tabular data page)"
+)
+
+
 class _NetworkMixin:
     """Hidden layers, their activation and the weight views shared by both MLPs."""
 
+    _default_learning_rates = {"adam": _NETWORK_LEARNING_RATE}
     _auto_batch_size_doc = (
         f"64 rows below {AUTO_LARGER_BATCH_SAMPLES:,} training samples and 128\n        "
         "from there (never more than the samples)")
@@ -205,7 +215,7 @@ _NETWORK_ATTRIBUTES = """coefs_ : list of ndarray
 
 
 @fill_doc(alpha=1e-3, max_iter=200, tol=1e-4, n_iter_no_change=10, early_stopping='"auto"',
-          loss_units=REGRESSION_LOSS_UNITS)
+          learning_rate_note=_LEARNING_RATE_NOTE, loss_units=REGRESSION_LOSS_UNITS)
 class MLPRegressor(_NetworkMixin, RegressorBase):
     """Multi-layer perceptron regressor trained by minibatch Adam.
 
@@ -306,7 +316,8 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         self.warm_start = warm_start
 
 
-@fill_doc(alpha=1e-3, max_iter=200, tol=1e-4, n_iter_no_change=10, early_stopping='"auto"')
+@fill_doc(alpha=1e-3, max_iter=200, tol=1e-4, n_iter_no_change=10, early_stopping='"auto"',
+          learning_rate_note=_LEARNING_RATE_NOTE)
 class MLPClassifier(_NetworkMixin, ClassifierBase):
     """Multi-layer perceptron classifier trained by minibatch Adam.
 

@@ -277,6 +277,26 @@ def test_set_params_on_a_solver_given_by_name():
         MLPClassifier().set_params(solver__beta_9=0.5)
 
 
+def test_solver_names_start_at_the_estimators_learning_rates(binary):
+    # The optimizer keeps Kingma and Ba's 0.001; the MLPs' "adam" starts at 0.003, their
+    # other solvers at their optimizers' defaults; the linear models start every solver
+    # at 0.01.
+    X, y = binary
+    assert Adam().learning_rate == 1e-3
+    for cls in (MLPClassifier, MLPRegressor):
+        assert cls().set_params(solver__beta_1=0.8).solver.learning_rate == 3e-3
+        assert cls(solver="sgd").set_params(solver__momentum=0.9).solver.learning_rate == (
+            SGD().learning_rate)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(X, y)
+        assert model.optimizer_.learning_rate == 3e-3
+        for cls in (LinearRegression, LogisticRegression):
+            for name in ("adam", "rmsprop", "adagrad"):
+                fitted = cls(solver=name, max_iter=1).fit(X, y)
+                assert fitted.optimizer_.learning_rate == 0.01
+
+
 @pytest.mark.parametrize("estimator", [LogisticRegression(max_iter=30),
                                        MLPClassifier(hidden_layer_sizes=(16,), max_iter=60)],
                          ids=lambda e: type(e).__name__)
