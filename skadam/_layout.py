@@ -67,13 +67,12 @@ class ParameterLayout:
             bias_sizes[-1] = 0
         self.intercept_shapes = [(size,) for size in bias_sizes[:-1]] + [
             (heads, bias_sizes[-1]) if self.shared_members else (bias_sizes[-1],)]
-        bias_sizes[-1] *= heads
-        self.n_weights = sum(int(np.prod(shape)) for shape in self.coef_shapes)
-        self.bias_sizes = bias_sizes
+        self.n_weights = sum(math.prod(shape) for shape in self.coef_shapes)
         self.input_scale = bool(input_scale) and not self.shared_members
         # Rows of input scales: one per member of a shared ensemble, or one network's.
         self.n_scales = self.shared_members or int(self.input_scale)
-        self.adapter_start = self.n_weights + sum(bias_sizes)
+        self.adapter_start = self.n_weights + sum(
+            math.prod(shape) for shape in self.intercept_shapes)
         self.embedding_start = self.adapter_start + self.n_scales * self.layer_sizes[0]
         self.n_embedding = int(n_embedding)
         self.n_params = self.embedding_start + self.n_embedding

@@ -15,7 +15,6 @@ Every array a pass needs is allocated once, for the largest batch, in a
 (K, n_rows, width) array for any smaller batch, so an epoch allocates nothing per batch.
 """
 
-
 import numpy as np
 
 from ._activations import ACTIVATIONS, KEEPS_SLOPES

@@ -18,6 +18,8 @@ _LEARNING_RATE_NOTE = (
     "model tolerates larger steps than Adam's 0.001 tuned for deep networks, and takes few "
     "steps per epoch on small data"
 )
+# Every solver name of the linear models starts there.
+_LINEAR_LEARNING_RATES = dict.fromkeys(SOLVERS, _LINEAR_LEARNING_RATE)
 
 
 class _ScaleCheck:
@@ -96,7 +98,7 @@ class LinearRegression(_ScaleCheck, RegressorBase):
         "fit_intercept": ["boolean"],
     }
 
-    _default_learning_rates = dict.fromkeys(SOLVERS, _LINEAR_LEARNING_RATE)
+    _default_learning_rates = _LINEAR_LEARNING_RATES
 
     def __init__(
         self,
@@ -210,7 +212,7 @@ class LogisticRegression(_ScaleCheck, ClassifierBase):
         "fit_intercept": ["boolean"],
     }
 
-    _default_learning_rates = dict.fromkeys(SOLVERS, _LINEAR_LEARNING_RATE)
+    _default_learning_rates = _LINEAR_LEARNING_RATES
 
     def __init__(
         self,
