@@ -20,6 +20,18 @@ def small_problem(hidden, n_outputs, *, n_rows, n_features, columns=None, sparse
     ``shared_members``)."""
     rng = np.random.default_rng(seed)
     embedding = None if columns is None else PeriodicEmbedding(np.asarray(columns))
+    layout, params = random_parameters(embedding, hidden, n_outputs, n_features, rng,
+                                       **layout_options)
+    X = rng.normal(size=(n_rows, n_features))
+    if sparse:
+        X = with_zeros(X, rng)
+    return embedding, layout, params, X
+
+
+def random_parameters(embedding, hidden, n_outputs, n_features, rng, **layout_options):
+    """``(layout, params)``: the layout of a network of ``hidden`` layers over
+    ``n_features`` columns and ``embedding``'s features (None for no embedding), and
+    random parameters drawn from ``rng``, the embedding's initialised as a fit would."""
     width = 0 if embedding is None else embedding.width
     layout = ParameterLayout((n_features + width, *hidden, n_outputs),
                              n_embedding=0 if embedding is None else embedding.n_params,
@@ -27,11 +39,13 @@ def small_problem(hidden, n_outputs, *, n_rows, n_features, columns=None, sparse
     params = rng.normal(scale=0.5, size=layout.n_params)
     if embedding is not None:
         embedding.initialise(params[layout.embedding_start:], rng)
-    X = rng.normal(size=(n_rows, n_features))
-    if sparse:
-        X[rng.random(X.shape) < 0.4] = 0.0
-        X = sp.csr_matrix(X)
-    return embedding, layout, params, X
+    return layout, params
+
+
+def with_zeros(X, rng):
+    """``X`` as a CSR matrix, about 40% of its entries zeroed first (in place)."""
+    X[rng.random(X.shape) < 0.4] = 0.0
+    return sp.csr_matrix(X)
 
 
 def first_layer_inputs(embedding, layout, params, X):

@@ -1,7 +1,10 @@
 """Small data sets shared by the estimator tests."""
 
+import warnings
+
 import pytest
 from sklearn.datasets import load_digits, make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
@@ -44,3 +47,11 @@ def stack_layout(request, monkeypatch):
     if request.param == "one part per core":
         monkeypatch.setattr(_threads, "MIN_WORK_PER_PART", 1)
     return request.param
+
+
+@pytest.fixture
+def quiet():
+    """No ConvergenceWarning from the fits of a test whose budget is short on purpose."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield

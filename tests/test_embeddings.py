@@ -1,7 +1,6 @@
 """Periodic numeric embeddings: the forward pass against the equations written out,
 backpropagation against finite differences, stacks, sparse input and the estimators."""
 
-import warnings
 
 import numpy as np
 import pytest
@@ -9,9 +8,10 @@ import scipy.sparse as sp
 from _small_networks import (
     assert_a_stack_gives_each_run_what_it_gives_alone,
     assert_backprop_matches_finite_differences,
+    random_parameters,
+    with_zeros,
 )
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 
 from skadam import MLPClassifier, MLPRegressor, _embeddings
 from skadam._embeddings import (
@@ -24,7 +24,6 @@ from skadam._embeddings import (
     distinct_counts,
     embedded_columns,
 )
-from skadam._layout import ParameterLayout
 from skadam._model import Network
 
 N_ROWS, N_FEATURES, HIDDEN = 7, 4, 5
@@ -37,17 +36,12 @@ STEP = 1e-6
 def _problem(seed=0, sparse=False, columns=COLUMNS):
     rng = np.random.default_rng(seed)
     embedding = PeriodicEmbedding(columns)
-    layout = ParameterLayout((N_FEATURES + embedding.width, HIDDEN, 2),
-                             n_embedding=embedding.n_params)
-    params = rng.normal(scale=0.5, size=layout.n_params)
-    embedding.initialise(params[layout.embedding_start:], rng)
+    layout, params = random_parameters(embedding, (HIDDEN,), 2, N_FEATURES, rng)
     X = rng.normal(size=(N_ROWS, N_FEATURES))
     X[:, 1] = rng.integers(0, 2, N_ROWS)
     if sparse:
-        X[rng.random(X.shape) < 0.4] = 0.0
-        X = sp.csr_matrix(X)
-    network = Network(layout, "tanh", embedding)
-    return network, layout, embedding, params, X
+        X = with_zeros(X, rng)
+    return Network(layout, "tanh", embedding), layout, embedding, params, X
 
 
 def _reference_forward(layout, params, X, columns=COLUMNS):
@@ -134,13 +128,6 @@ def test_auto_leaves_pixels_to_the_first_layer(digits, quiet):
     periodic = clone(model).set_params(numeric_embedding="periodic").fit(X, y)
     np.testing.assert_array_equal(periodic.embedded_features_,
                                   [j for j in range(X.shape[1]) if np.unique(X[:, j]).size > 2])
-
-
-@pytest.fixture
-def quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
 
 
 def test_estimators_embed_the_numeric_columns(quiet):

@@ -3,7 +3,6 @@ encoding of Gorishniy et al. written out, backpropagation against finite differe
 stacks, sparse and float32 input, and the estimators."""
 
 import pickle
-import warnings
 
 import numpy as np
 import pytest
@@ -12,12 +11,12 @@ from _small_networks import (
     assert_a_stack_gives_each_run_what_it_gives_alone,
     assert_backprop_matches_finite_differences,
     network_gradients,
+    random_parameters,
+    with_zeros,
 )
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 
 from skadam import MLPClassifier, MLPRegressor
-from skadam._layout import ParameterLayout
 from skadam._losses import SquaredError
 from skadam._model import Network
 from skadam._piecewise import (
@@ -42,15 +41,11 @@ def _problem(seed=0, sparse=False, columns=COLUMNS, dtype=np.float64):
     X[:, 3] = rng.integers(0, 3, 40)  # three values: fewer bins than asked for
     edges = quantile_edges(X, columns, n_bins=BINS)
     embedding = PiecewiseLinearEmbedding(columns, edges)
-    layout = ParameterLayout((N_FEATURES + embedding.width, HIDDEN, 2),
-                             n_embedding=embedding.n_params)
-    params = rng.normal(scale=0.5, size=layout.n_params)
-    embedding.initialise(params[layout.embedding_start:], rng)
+    layout, params = random_parameters(embedding, (HIDDEN,), 2, N_FEATURES, rng)
     # The batch reaches past the training range on both sides.
     X = X[:N_ROWS] * 1.5
     if sparse:
-        X[rng.random(X.shape) < 0.4] = 0.0
-        X = sp.csr_matrix(X)
+        X = with_zeros(X, rng)
     network = Network(layout, "tanh", embedding)
     return network, layout, embedding, params.astype(dtype), X.astype(dtype)
 
@@ -148,13 +143,6 @@ def test_a_stack_gives_each_run_what_it_gives_alone():
     assert_a_stack_gives_each_run_what_it_gives_alone(network, params, X)
 
 
-@pytest.fixture
-def quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
-
-
 def test_estimators_embed_with_bins_of_their_training_data(quiet):
     rng = np.random.default_rng(0)
     X = np.column_stack([rng.normal(size=300), rng.integers(0, 2, 300),
@@ -197,7 +185,7 @@ def test_auto_embeds_piecewise_linearly(quiet):
     np.testing.assert_array_equal(model._params, explicit._params)
 
 
-def test_the_piecewise_linear_embedding_learns_a_step():
+def test_the_piecewise_linear_embedding_learns_a_step(quiet):
     # A step in one column is a steep slope in one bin for the embedding; the plain first
     # layer needs its units' kinks to line up for it, which takes it longer. (With 70
     # epochs: 0.97 against 0.82; the embedding converges by then, and with 200 epochs the
@@ -209,8 +197,6 @@ def test_the_piecewise_linear_embedding_learns_a_step():
     for embedding in ("piecewise_linear", None):
         model = MLPRegressor(hidden_layer_sizes=(8,), numeric_embedding=embedding,
                              max_iter=70, early_stopping=False, random_state=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            scores[embedding] = model.fit(X[:400], y[:400]).score(X[400:], y[400:])
+        scores[embedding] = model.fit(X[:400], y[:400]).score(X[400:], y[400:])
     assert scores["piecewise_linear"] > 0.93
     assert scores["piecewise_linear"] > scores[None] + 0.05
