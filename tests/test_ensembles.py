@@ -87,6 +87,19 @@ def test_regressor_predicts_the_mean_of_its_members(regression):
     np.testing.assert_allclose(poisson.predict(X / 100.0), expected, rtol=1e-10)
 
 
+def test_the_default_regressor_averages_two_networks_of_two_layers_of_48(regression):
+    # The default the tabular benchmark chose: coefs_ and the optimizer state per member.
+    X, Y = regression
+    model = MLPRegressor(numeric_embedding=None, max_iter=5, random_state=0).fit(X, Y[:, 0])
+    assert [W.shape for W in model.coefs_] == [(2, X.shape[1], 48), (2, 48, 48), (2, 48, 1)]
+    assert [b.shape for b in model.intercepts_] == [(2, 48), (2, 48), (2, 1)]
+    assert len(model.optimizer_state_) == 2
+    members = [raw[:, 0] * model.target_scale_[0] + model.target_mean_[0]
+               for raw in _member_outputs(model, X)]
+    assert not np.allclose(members[0], members[1])
+    np.testing.assert_allclose(model.predict(X), np.mean(members, axis=0), rtol=1e-10)
+
+
 @pytest.mark.parametrize("dropout", [0.0, 0.2])
 def test_each_member_trains_as_it_would_in_any_ensemble(digits, dropout):
     """Member 0 is the model of ensemble_size=1 and every member is the same network in

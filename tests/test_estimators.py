@@ -10,6 +10,7 @@ import pytest
 import scipy.sparse as sp
 import sklearn.linear_model as sk_linear
 import sklearn.neural_network as sk_neural
+from _states import optimizer_states
 from sklearn.base import clone, is_classifier
 from sklearn.datasets import (
     load_breast_cancer,
@@ -143,7 +144,8 @@ def test_fitted_attributes_are_views_that_survive_pickle_and_deepcopy(
                 assert all(np.shares_memory(a, restored._params) for a in arrays)
                 assert not any(np.shares_memory(a, model._params) for a in arrays)
         assert restored.loss_curve_ == model.loss_curve_
-        assert restored.optimizer_state_.t == model.optimizer_state_.t
+        assert ([state.t for state in optimizer_states(restored)]
+                == [state.t for state in optimizer_states(model)])
 
 
 def test_linear_regression_coefficients_are_in_the_units_of_y(regression):
@@ -260,7 +262,7 @@ def test_float32_trains_in_float32(estimator, binary, regression):
     model = clone(estimator).set_params(max_iter=5, random_state=0)
     model.fit(X.astype(np.float32), y)
     assert model._params.dtype == np.float32
-    assert model.optimizer_state_.m.dtype == np.float32
+    assert all(state.m.dtype == np.float32 for state in optimizer_states(model))
     reference = clone(model).fit(X, y)
     np.testing.assert_allclose(model._params, reference._params, rtol=1e-3, atol=1e-3)
 

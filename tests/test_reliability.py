@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from _interrupts import SigintAfter
+from _states import buffers, optimizer_states
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 
@@ -44,9 +45,8 @@ def _data(estimator, binary, regression):
 
 def _state(model):
     """Everything a continued fit depends on, as comparable values."""
-    optimizer_state = model.optimizer_state_
-    return (model._params.tobytes(), optimizer_state.t,
-            [getattr(optimizer_state, name).tobytes() for name in optimizer_state.buffer_names],
+    return (model._params.tobytes(), [state.t for state in optimizer_states(model)],
+            [buffer.tobytes() for buffer in buffers(model)],
             list(model.loss_curve_), model.n_iter_, model.t_,
             pickle.dumps(model._random_state.get_state()))
 
@@ -94,8 +94,7 @@ def test_divergence_never_leaves_nan_in_the_model(estimator, binary, regression)
     with pytest.warns(ConvergenceWarning, match="non-finite.*Lower the solver's learning rate"):
         model.fit(X, y)
     assert np.isfinite(model._params).all()
-    for name in model.optimizer_state_.buffer_names:
-        assert np.isfinite(getattr(model.optimizer_state_, name)).all()
+    assert all(np.isfinite(buffer).all() for buffer in buffers(model))
     assert np.isfinite(model.loss_curve_).all()
     assert np.isfinite(model.predict(X).astype(float)).all() or is_classifier(model)
 

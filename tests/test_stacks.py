@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from _interrupts import SigintAfter
+from _states import buffers, optimizer_states
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
@@ -46,18 +47,17 @@ def _assert_same_fit(together, alone):
     for stacked, single in zip(together, alone, strict=True):
         assert stacked.n_iter_ == single.n_iter_
         assert stacked.t_ == single.t_
-        assert stacked.optimizer_state_.t == single.optimizer_state_.t
+        assert ([state.t for state in optimizer_states(stacked)]
+                == [state.t for state in optimizer_states(single)])
         assert stacked.loss_curve_ == single.loss_curve_
         assert stacked.validation_scores_ == single.validation_scores_
         np.testing.assert_array_equal(stacked._params, single._params)
-        for name in single.optimizer_state_.buffer_names:
-            np.testing.assert_array_equal(getattr(stacked.optimizer_state_, name),
-                                          getattr(single.optimizer_state_, name))
+        for mine, theirs in zip(buffers(stacked), buffers(single), strict=True):
+            np.testing.assert_array_equal(mine, theirs)
         assert stacked.patience_exhausted_ == single.patience_exhausted_
         # A fitted model owns its buffers and carries on alone from where it stopped.
         assert stacked._params.base is None
-        assert not any(np.shares_memory(getattr(stacked.optimizer_state_, name), other)
-                       for name in single.optimizer_state_.buffer_names
+        assert not any(np.shares_memory(buffer, other) for buffer in buffers(stacked)
                        for other in [model._params for model in together])
         assert stacked._random_state.get_state()[2] == single._random_state.get_state()[2]
         np.testing.assert_array_equal(stacked._random_state.get_state()[1],
@@ -151,7 +151,7 @@ def test_a_diverging_run_stops_alone_and_the_others_go_on(early_stopping, regres
         alone = [clone(base).set_params(**parameters).fit(X, y) for parameters in grid]
     _assert_same_fit(together, alone)
     assert together[1].n_iter_ == 0
-    assert together[1].optimizer_state_.t == 0
+    assert all(state.t == 0 for state in optimizer_states(together[1]))
     assert together[0].n_iter_ == together[2].n_iter_ == 6
 
 

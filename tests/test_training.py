@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _states import optimizer_states
 from sklearn.base import clone, is_classifier
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.exceptions import ConvergenceWarning
@@ -61,8 +62,10 @@ def test_warm_start_and_partial_fit_continue_the_same_trajectory(
         np.testing.assert_array_equal(model._params, reference._params)
         if reference._trained_params is not None:  # an MLP's average and what it averages
             np.testing.assert_array_equal(model._trained_params, reference._trained_params)
-        np.testing.assert_array_equal(model.optimizer_state_.m, reference.optimizer_state_.m)
-        assert model.optimizer_state_.t == reference.optimizer_state_.t == 10 * -(-len(y) // 64)
+        for mine, theirs in zip(optimizer_states(model), optimizer_states(reference),
+                                strict=True):
+            np.testing.assert_array_equal(mine.m, theirs.m)
+            assert mine.t == theirs.t == 10 * -(-len(y) // 64)
         assert model.n_iter_ == 10 and model.loss_curve_ == reference.loss_curve_
         assert model.t_ == 10 * X.shape[0]
 

@@ -197,7 +197,8 @@ def test_reduce_on_plateau_follows_what_early_stopping_monitors(validating):
     y = X @ [1.0, -2.0, 0.5, 0.0] + 0.5 * rng.normal(size=300)
     schedule = ReduceOnPlateauSchedule(initial_value=0.05, factor=0.5, patience=3)
     _RecordedRates.seen = []
-    model = MLPRegressor(hidden_layer_sizes=(8,), numeric_embedding=None,
+    # One network: the rates an ensemble's members see are the same, member after member.
+    model = MLPRegressor(hidden_layer_sizes=(8,), ensemble_size=1, numeric_embedding=None,
                          solver=_RecordedRates(learning_rate=schedule), batch_size=100,
                          early_stopping=validating, max_iter=40, n_iter_no_change=40,
                          tol=1e-3, random_state=0).fit(X, y)
