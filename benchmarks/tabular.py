@@ -145,6 +145,7 @@ ABLATION = {
     "alpha=0": {"alpha": 0.0},
     "alpha=1e-2": {"alpha": 1e-2},
     "alpha=1e-2 (classifier)": {"classifier": {"alpha": 1e-2}},
+    "alpha=1e-4 (regressor)": {"regressor": {"alpha": 1e-4}},
     "dropout=0.1": {"dropout": 0.1},
     # Schedules in epochs over a budget of 100, the rate at 3e-3.
     "cosine over 100 epochs": {
