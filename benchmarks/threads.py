@@ -6,11 +6,14 @@ A user's machine is rarely idle. This benchmark starts its own busy loop, one pr
 spinning on one core for a bounded time, and ends it itself, so that both conditions are
 measured in one run:
 
-- ``defaults``: each library's ``MLPClassifier()`` at its defaults, StandardScaler
-  first, one whole fit on each data set of the issue on fast defaults (scikit-learn's
-  digits, ``make_classification`` 5,000 x 60 and 20,000 x 200), quiet and busy: each
-  side's seconds, the busy / quiet ratio and the held-out accuracy. Targets: skadam's
-  fit at most scikit-learn's quiet, and at most 1.5x its own quiet time when busy.
+- ``defaults``: each library's ``MLPClassifier()`` and ``MLPRegressor()`` at their
+  defaults, StandardScaler first, one whole fit on each data set (for the classifiers
+  those of the issue on fast defaults: scikit-learn's digits, ``make_classification``
+  5,000 x 60 and 20,000 x 200; for the regressors ``make_friedman1`` 5,000 x 10 and
+  ``make_regression`` 5,000 x 60 and 20,000 x 200), quiet and busy: each side's
+  seconds, the busy / quiet ratio and the held-out score (accuracy, R²). Targets:
+  skadam's fit at most scikit-learn's quiet, and at most 1.5x its own quiet time when
+  busy.
 - ``products``: the rule of ``skadam._threads``. One epoch of networks from small to
   large, trained with single-threaded BLAS and with BLAS's own threads, quiet and busy,
   beside the work of a step's products; the rule gives BLAS its threads from
@@ -29,14 +32,15 @@ import warnings
 from contextlib import contextmanager
 
 import numpy as np
-from sklearn.datasets import load_digits, make_classification
+from sklearn.datasets import load_digits, make_classification, make_friedman1, make_regression
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
+from sklearn.neural_network import MLPRegressor as SklearnMLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from skadam import MLPClassifier, _threads
+from skadam import MLPClassifier, MLPRegressor, _threads
 
 # The busy loop ends itself after this long, whatever happens to this process.
 BUSY_SECONDS_AT_MOST = 900
@@ -64,12 +68,21 @@ def one_core_busy():
         spinner.wait()
 
 
-DATA = {
+CLASSIFICATION = {
     "digits": lambda: load_digits(return_X_y=True),
     "5k x 60": lambda: make_classification(5000, 60, n_informative=20, random_state=0),
     "20k x 200": lambda: make_classification(20000, 200, n_informative=40, n_redundant=40,
                                              random_state=0),
 }
+REGRESSION = {
+    "friedman1": lambda: make_friedman1(5000, 10, noise=1.0, random_state=0),
+    "5k x 60": lambda: make_regression(5000, 60, n_informative=30, noise=10, random_state=0),
+    "20k x 200": lambda: make_regression(20000, 200, n_informative=50, noise=10,
+                                         random_state=0),
+}
+# (skadam's class, scikit-learn's, the data sets, whether to stratify the split)
+TASKS = [(MLPClassifier, SklearnMLPClassifier, CLASSIFICATION, True),
+         (MLPRegressor, SklearnMLPRegressor, REGRESSION, False)]
 
 
 def _fit_time(model, X, y, repeats):
@@ -83,28 +96,31 @@ def _fit_time(model, X, y, repeats):
 
 
 def defaults(repeats):
-    """Each library's default MLPClassifier, quiet and with one core busy."""
-    print("\nDefault MLPClassifier fits, quiet and with one core busy (best of "
-          f"{repeats}; accuracy on a held-out quarter)")
-    print(f"{'data':<10} {'library':<8} {'quiet s':>8} {'busy s':>8} {'busy/quiet':>10} "
-          f"{'accuracy':>9}  {'skadam/sklearn quiet':>20}")
-    models = {"skadam": lambda: MLPClassifier(random_state=0),
-              "sklearn": lambda: SklearnMLPClassifier(random_state=0)}
-    for name, load in DATA.items():
-        X, y = load()
-        X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, stratify=y)
-        quiet, busy, scores = {}, {}, {}
-        for library, make in models.items():
-            quiet[library], fitted = _fit_time(make(), X_train, y_train, repeats)
-            scores[library] = fitted.score(X_test, y_test)
-        with one_core_busy():
+    """Each library's default MLPClassifier and MLPRegressor, quiet and with one core busy."""
+    for ours, theirs, data, stratify in TASKS:
+        print(f"\nDefault {ours.__name__} fits, quiet and with one core busy (best of "
+              f"{repeats}; {'accuracy' if stratify else 'R²'} on a held-out quarter)")
+        print(f"{'data':<10} {'library':<8} {'quiet s':>8} {'busy s':>8} {'busy/quiet':>10} "
+              f"{'score':>9}  {'skadam/sklearn quiet':>20}")
+        models = {"skadam": lambda ours=ours: ours(random_state=0),
+                  "sklearn": lambda theirs=theirs: theirs(random_state=0)}
+        for name, load in data.items():
+            X, y = load()
+            X_train, X_test, y_train, y_test = train_test_split(
+                X, y, random_state=0, stratify=y if stratify else None)
+            quiet, busy, scores = {}, {}, {}
             for library, make in models.items():
-                busy[library], _ = _fit_time(make(), X_train, y_train, repeats)
-        for library in models:
-            ratio = "" if library == "sklearn" else f"{quiet['skadam'] / quiet['sklearn']:.2f}"
-            print(f"{name:<10} {library:<8} {quiet[library]:>8.2f} {busy[library]:>8.2f} "
-                  f"{busy[library] / quiet[library]:>10.2f} {scores[library]:>9.4f}  "
-                  f"{ratio:>20}", flush=True)
+                quiet[library], fitted = _fit_time(make(), X_train, y_train, repeats)
+                scores[library] = fitted.score(X_test, y_test)
+            with one_core_busy():
+                for library, make in models.items():
+                    busy[library], _ = _fit_time(make(), X_train, y_train, repeats)
+            for library in models:
+                ratio = ("" if library == "sklearn"
+                         else f"{quiet['skadam'] / quiet['sklearn']:.2f}")
+                print(f"{name:<10} {library:<8} {quiet[library]:>8.2f} "
+                      f"{busy[library]:>8.2f} {busy[library] / quiet[library]:>10.2f} "
+                      f"{scores[library]:>9.4f}  {ratio:>20}", flush=True)
 
 
 NETWORKS = [  # (columns, hidden layers, batch)
