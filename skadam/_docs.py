@@ -100,6 +100,11 @@ def _solver_description(learning_rate_note):
         "cloned, never changed, and tunable as ``solver__beta_1``; the clone used is "
         "``optimizer_`` and its state ``optimizer_state_``. ``solver__beta_1`` tunes a "
         "solver given by name too: ``set_params`` replaces the name by its optimizer.")
+    return wrap_description(text)
+
+
+def wrap_description(text):
+    """``text`` wrapped as the description of a parameter in a numpydoc docstring."""
     return textwrap.fill(text, width=88, initial_indent=" " * 8, subsequent_indent=" " * 8,
                          break_on_hyphens=False, break_long_words=False)
 

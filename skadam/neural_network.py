@@ -1,13 +1,12 @@
 """Multi-layer perceptrons trained by skadam's optimizers."""
 
-import textwrap
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._activations import ACTIVATIONS
-from ._docs import REGRESSION_LOSS_UNITS, fill_doc
+from ._docs import REGRESSION_LOSS_UNITS, fill_doc, wrap_description
 from ._embeddings import AUTO_MAX_COLUMNS, AUTO_MAX_VALUES, AUTO_MIN_DISTINCT
 from ._heads import ClassifierBase, RegressorBase
 from ._losses import REGRESSION_LOSSES
@@ -427,7 +426,8 @@ _ENSEMBLE_SIZE_NOTES = {
 
 
 def _ensemble_size_parameter(default, note):
-    text = textwrap.fill(
+    """The ``ensemble_size`` parameter's docstring entry, with the class's note."""
+    text = wrap_description(
         "Number of networks trained side by side, each from its own initial weights, on "
         "the same minibatches in one pass, each minimising its own loss; predictions "
         f"average theirs (the probabilities, for a classifier).{note} The first network "
@@ -435,9 +435,7 @@ def _ensemble_size_parameter(default, note):
         "``loss_curve_`` holds the mean of the members' objectives, early stopping "
         "monitors the score of the averaged prediction and restores every member's "
         "weights of its best epoch. Training costs about ``ensemble_size`` times as "
-        "much; members whose steps have the work for it train on several cores.",
-        width=88, initial_indent=" " * 8, subsequent_indent=" " * 8,
-        break_on_hyphens=False, break_long_words=False)
+        "much; members whose steps have the work for it train on several cores.")
     return f"ensemble_size : int, default={default}\n{text}"
 
 
