@@ -12,3 +12,8 @@ def buffers(model):
     """Every buffer of every member's optimizer state, in order."""
     return [getattr(state, name) for state in optimizer_states(model)
             for name in state.buffer_names]
+
+
+def step_counts(model):
+    """Each member's optimizer step count, in order."""
+    return [state.t for state in optimizer_states(model)]

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from _interrupts import SigintAfter
-from _states import buffers, optimizer_states
+from _states import buffers, step_counts
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 
@@ -45,7 +45,7 @@ def _data(estimator, binary, regression):
 
 def _state(model):
     """Everything a continued fit depends on, as comparable values."""
-    return (model._params.tobytes(), [state.t for state in optimizer_states(model)],
+    return (model._params.tobytes(), step_counts(model),
             [buffer.tobytes() for buffer in buffers(model)],
             list(model.loss_curve_), model.n_iter_, model.t_,
             pickle.dumps(model._random_state.get_state()))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from _interrupts import SigintAfter
-from _states import buffers, optimizer_states
+from _states import buffers, step_counts
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
@@ -47,8 +47,7 @@ def _assert_same_fit(together, alone):
     for stacked, single in zip(together, alone, strict=True):
         assert stacked.n_iter_ == single.n_iter_
         assert stacked.t_ == single.t_
-        assert ([state.t for state in optimizer_states(stacked)]
-                == [state.t for state in optimizer_states(single)])
+        assert step_counts(stacked) == step_counts(single)
         assert stacked.loss_curve_ == single.loss_curve_
         assert stacked.validation_scores_ == single.validation_scores_
         np.testing.assert_array_equal(stacked._params, single._params)
@@ -151,7 +150,7 @@ def test_a_diverging_run_stops_alone_and_the_others_go_on(early_stopping, regres
         alone = [clone(base).set_params(**parameters).fit(X, y) for parameters in grid]
     _assert_same_fit(together, alone)
     assert together[1].n_iter_ == 0
-    assert all(state.t == 0 for state in optimizer_states(together[1]))
+    assert all(t == 0 for t in step_counts(together[1]))
     assert together[0].n_iter_ == together[2].n_iter_ == 6
 
 
