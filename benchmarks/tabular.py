@@ -99,7 +99,7 @@ ABBREVIATIONS = {"HistGradientBoosting": "HGB", "CatBoost": "CB"}
 # applies to that one only. The defaults embed up to 16 numeric columns piecewise-linearly
 # (numeric_embedding="auto"), scale each input of the first layer (scaling_layer=True),
 # average two regressor networks of two hidden layers of 48 units each and give the
-# classifier one network of one layer of 100, train with Adam from a learning rate of
+# classifier one network of one layer of 200, train with Adam from a learning rate of
 # 3e-3 on minibatches of 64 rows (128 from 20,000 rows on), keep a moving average of the
 # weights over one epoch and stop early on a held-out tenth with a patience of 10 epochs;
 # each option below undoes one of those or adds a piece of the tabular toolkit.
@@ -131,6 +131,8 @@ ABLATION = {
     "hidden_layer_sizes=(256, 256)": {"hidden_layer_sizes": (256, 256)},
     "one network of (100,) (regressor, scikit-learn's)": {
         "regressor": {"ensemble_size": 1, "hidden_layer_sizes": (100,)}},
+    "hidden_layer_sizes=(100,) (classifier, scikit-learn's)": {
+        "classifier": {"hidden_layer_sizes": (100,)}},
     "hidden_layer_sizes=(64, 64) (classifier)": {
         "classifier": {"hidden_layer_sizes": (64, 64)}},
     "scaling_layer=False": {"scaling_layer": False},

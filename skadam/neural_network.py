@@ -359,7 +359,7 @@ class MLPClassifier(_NetworkMixin, ClassifierBase):
 
     def __init__(
         self,
-        hidden_layer_sizes=(100,),
+        hidden_layer_sizes=(200,),
         activation="relu",
         *,
         dropout=0.0,
@@ -413,7 +413,11 @@ _HIDDEN_LAYER_SIZES_NOTES = {
     MLPRegressor: "Two layers of 48 units in each network\n"
                   "        of the default ensemble, where scikit-learn's MLPRegressor has\n"
                   "        one network with one layer of 100.",
-    MLPClassifier: "One layer of 100 units, as scikit-learn's.",
+    MLPClassifier: "One layer of 200 units, where scikit-learn's\n"
+                   "        MLPClassifier has 100: on the tabular benchmark the wider layer\n"
+                   "        gained +0.0015 ROC AUC per classification set over 20 seeds, at\n"
+                   "        1.7 times the time of an epoch on wide data (still below\n"
+                   "        scikit-learn's whole fit; the user guide's Tabular data page).",
 }
 _ENSEMBLE_SIZE_NOTES = {
     MLPRegressor: (

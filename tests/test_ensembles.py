@@ -100,6 +100,18 @@ def test_the_default_regressor_averages_two_networks_of_two_layers_of_48(regress
     np.testing.assert_allclose(model.predict(X), np.mean(members, axis=0), rtol=1e-10)
 
 
+def test_the_default_classifier_is_one_network_of_one_layer_of_200(digits):
+    # The classifier's default the tabular benchmark chose: no member axis, one state.
+    X, y, _, _ = digits
+    model = MLPClassifier(numeric_embedding=None, max_iter=2, random_state=0).fit(X, y)
+    assert [W.shape for W in model.coefs_] == [(X.shape[1], 200), (200, 10)]
+    assert [b.shape for b in model.intercepts_] == [(200,), (10,)]
+    # One state, not a tuple of members': the weights, the biases and the scaling layer's
+    # scale per input.
+    n_weights = sum(W.size for W in model.coefs_) + sum(b.size for b in model.intercepts_)
+    assert model.optimizer_state_.n_params == n_weights + X.shape[1]
+
+
 @pytest.mark.parametrize("dropout", [0.0, 0.2])
 def test_each_member_trains_as_it_would_in_any_ensemble(digits, dropout):
     """Member 0 is the model of ensemble_size=1 and every member is the same network in
