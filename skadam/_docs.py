@@ -7,10 +7,10 @@ from ._losses import REGRESSION_LOSSES
 TRAINING_PARAMETERS = """\
 solver : {{"adam", "adamw", "sgd", "rmsprop", "adagrad"}} or Optimizer, default="adam"
 {solver_description}
-    alpha : float, default={alpha}
+    alpha : {alpha_type}, default={alpha}
         Strength of the L2 penalty ``alpha / 2 * ||W||^2`` on the weights (not the
         intercepts). It is part of the objective, so its effect does not depend on the
-        batch size.
+        batch size.{alpha_note}
     batch_size : int or "auto", default="auto"
         Samples per minibatch; "auto" is {auto_batch_size}.
     max_iter : int, default={max_iter}
@@ -49,7 +49,10 @@ solver : {{"adam", "adamw", "sgd", "rmsprop", "adagrad"}} or Optimizer, default=
         same classes as before (``partial_fit`` takes chunks that lack some)."""
 
 HISTORY_ATTRIBUTES = """\
-n_iter_ : int
+alpha_ : float
+        The L2 penalty the last call of ``fit`` or ``partial_fit`` trained with:
+        ``alpha``, or what "auto" stood for.
+    n_iter_ : int
         Epochs run, over all fits when warm-starting and all ``partial_fit`` calls.
     t_ : int
         Training samples seen by the solver.
@@ -117,6 +120,8 @@ def fill_doc(**values):
         training = TRAINING_PARAMETERS.format(
             solver_description=_solver_description(values.get("learning_rate_note", "")),
             alpha=values["alpha"],
+            alpha_type=values.get("alpha_type", "float"),
+            alpha_note=values.get("alpha_note", ""),
             max_iter=values["max_iter"],
             tol=values["tol"],
             n_iter_no_change=values.get("n_iter_no_change", 10),

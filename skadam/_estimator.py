@@ -17,7 +17,12 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.callback import CallbackSupportMixin, with_callbacks
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._callbacks import EpochCallbacks, RunHooks
 from ._data import TrainingData
@@ -26,6 +31,7 @@ from ._held_out import HeldOutMixin
 from ._interrupt import InterruptGuard, TrainingInterrupted
 from ._layout import ParameterLayout
 from ._loop import Fit, train
+from ._penalty import STREAM_ALPHA, auto_alpha
 from ._persistence import plain_state, restored_state
 from ._piecewise import PiecewiseLinearEmbedding
 from ._run import Run, Stopping
@@ -147,7 +153,7 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
         # start of training, so that scorers and callbacks see its weights; on failure the
         # model goes back to its run and its description of the data.
         fitted = {name: self.__dict__.get(name, _ABSENT)
-                  for name in (*self._DATA_ATTRIBUTES, "_run")}
+                  for name in (*self._DATA_ATTRIBUTES, "_run", "alpha_")}
         try:
             return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val,
                              incremental=incremental, classes=classes)
@@ -170,7 +176,9 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
                                      incremental=incremental, classes=classes)
         n_epochs = 1 if incremental else self.max_iter
         callbacks = EpochCallbacks(self, n_epochs, X, y, sample_weight)
-        self._run = self._for_call(run, callbacks)
+        alpha = self._penalty(_num_samples(X), incremental)
+        self._run = self._for_call(run, callbacks, alpha)
+        self.alpha_ = alpha
         with InterruptGuard() as interrupt:
             train([run], fit, n_epochs, incremental=incremental, interrupt=interrupt)
         callbacks.fit_ends()
@@ -255,10 +263,19 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
                         validation, self._batch_size(X.shape[0]),
                         rng if self.shuffle else None, dropout)
 
-    def _for_call(self, run, callbacks):
-        """``run`` set up for a call of this estimator: its penalty, stopping rule, the
-        horizon of its average and its hooks."""
-        return run.for_call(alpha=self.alpha,
+    def _penalty(self, n_samples, incremental):
+        """The L2 penalty of a call on ``n_samples`` rows: ``alpha``, or what "auto"
+        stands for. ``partial_fit`` goes on with the penalty the model was fitted with."""
+        if self.alpha != "auto":
+            return self.alpha
+        if incremental:
+            return self.alpha_ if self.__sklearn_is_fitted__() else STREAM_ALPHA
+        return auto_alpha(self.n_features_in_, n_samples)
+
+    def _for_call(self, run, callbacks, alpha):
+        """``run`` set up for a call of this estimator: its penalty ``alpha``, stopping
+        rule, the horizon of its average and its hooks."""
+        return run.for_call(alpha=alpha,
                             stopping=Stopping(self.tol, self.n_iter_no_change,
                                               self.early_stopping),
                             averaging_epochs=self._averaging_epochs(),

@@ -21,7 +21,15 @@ _NETWORK_CONSTRAINTS = {
     "scaling_layer": ["boolean"],
     "weight_averaging": [Interval(Real, 0, None, closed="left")],
     "numeric_embedding": [StrOptions({"auto", "periodic", "piecewise_linear"}), None],
+    "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
 }
+
+# The networks' alpha="auto", for the docstrings.
+_AUTO_ALPHA_NOTE = """ "auto" is ``0.1 * n_features / n_samples``
+        of the data given to ``fit``, within ``[1e-4, 1e-2]``: the ratio by which the
+        best ridge penalty grows with the inputs and shrinks with the rows.
+        ``partial_fit`` keeps the fitted model's penalty, and starts a model with 1e-3.
+        The penalty a fit used is ``alpha_``."""
 
 
 # From this many training rows on, batch_size="auto" takes 128 rows, not 64.
@@ -206,8 +214,12 @@ _NETWORK_ATTRIBUTES = """coefs_ : list of ndarray
         Number of outputs."""
 
 
-@fill_doc(alpha=1e-3, max_iter=200, tol=1e-4, n_iter_no_change=10, early_stopping='"auto"',
-          learning_rate_note=_LEARNING_RATE_NOTE, loss_units=REGRESSION_LOSS_UNITS)
+@fill_doc(alpha='"auto"', max_iter=200, tol=1e-4, n_iter_no_change=10,
+          early_stopping='"auto"', learning_rate_note=_LEARNING_RATE_NOTE,
+          loss_units=REGRESSION_LOSS_UNITS, alpha_type='float or "auto"',
+          alpha_note=_AUTO_ALPHA_NOTE + """
+        On the tabular benchmark "auto" gained +0.0056 R² per regression set over three
+        seeds against 1e-3, the default before (the user guide's Tabular data page).""")
 class MLPRegressor(_NetworkMixin, RegressorBase):
     """Multi-layer perceptron regressor trained by minibatch Adam.
 
@@ -270,7 +282,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
         loss="squared_error",
         epsilon=1.35,
         solver="adam",
-        alpha=1e-3,
+        alpha="auto",
         batch_size="auto",
         max_iter=200,
         tol=1e-4,
@@ -309,6 +321,7 @@ class MLPRegressor(_NetworkMixin, RegressorBase):
 
 
 @fill_doc(alpha=1e-3, max_iter=200, tol=1e-4, n_iter_no_change=10, early_stopping='"auto"',
+          alpha_type='float or "auto"', alpha_note=_AUTO_ALPHA_NOTE,
           learning_rate_note=_LEARNING_RATE_NOTE)
 class MLPClassifier(_NetworkMixin, ClassifierBase):
     """Multi-layer perceptron classifier trained by minibatch Adam.

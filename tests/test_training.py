@@ -46,8 +46,10 @@ def test_warm_start_and_partial_fit_continue_the_same_trajectory(
     # shares, so a classifier's stream is held against a first partial_fit call
     # followed by a warm-started fit of the other 9 epochs.
     X, y, classes = _data_for(estimator, digits, regression)
-    # Without early stopping, whose every fit ends at its own best epoch.
-    settings = dict(shuffle=shuffle, random_state=0, batch_size=64, early_stopping=False)
+    # Without early stopping, whose every fit ends at its own best epoch, and with one
+    # penalty for fit and partial_fit (the regressor's "auto" starts a stream at 1e-3).
+    settings = dict(shuffle=shuffle, random_state=0, batch_size=64, early_stopping=False,
+                    alpha=1e-3)
     once = clone(estimator).set_params(max_iter=10, **settings).fit(X, y)
     twice = clone(estimator).set_params(max_iter=5, warm_start=True, **settings)
     twice.fit(X, y).fit(X, y)

@@ -16,8 +16,9 @@ and optimizers import a few themselves, listed in ``USED_ELSEWHERE`` so that
 :func:`check_private_api` checks them too: the parameter constraints of
 ``sklearn.utils._param_validation`` (``Interval``, ``StrOptions``, ``HasMethods``; in
 ``_estimator.py``, ``linear_model.py``, ``neural_network.py`` and ``optim/``) and
-``sklearn.utils.validation._check_sample_weight`` (``_estimator.py``), ``_num_features``
-and ``_get_feature_names`` (``_validation_input.py``). They also call
+``sklearn.utils.validation._check_sample_weight`` and ``_num_samples``
+(``_estimator.py``, ``_fit_together.py``), ``_num_features`` and ``_get_feature_names``
+(``_validation_input.py``). They also call
 ``BaseEstimator._validate_params`` (``_estimator.py``, ``optim/_base.py``) and
 ``CallbackSupportMixin._init_callback_context`` (``_callbacks.py``), checked with the searches'
 names.
@@ -97,6 +98,7 @@ USED_ELSEWHERE = {
     "sklearn.utils.validation:_check_sample_weight": (
         "sample_weight", "X", "dtype", "ensure_non_negative"),
     "sklearn.utils.validation:_num_features": ("X",),
+    "sklearn.utils.validation:_num_samples": ("x",),
     "sklearn.utils.validation:_get_feature_names": ("X",),
 }
 
