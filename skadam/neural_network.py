@@ -11,6 +11,7 @@ from ._embeddings import AUTO_MAX_COLUMNS, AUTO_MAX_VALUES, AUTO_MIN_DISTINCT
 from ._heads import ClassifierBase, RegressorBase
 from ._losses import REGRESSION_LOSSES
 from ._model import adapter_views, coef_views, intercept_views
+from ._penalty import AUTO_ALPHA_RANGE, AUTO_ALPHA_SCALE, STREAM_ALPHA
 
 _NETWORK_CONSTRAINTS = {
     "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -25,10 +26,11 @@ _NETWORK_CONSTRAINTS = {
 }
 
 # The networks' alpha="auto", for the docstrings.
-_AUTO_ALPHA_NOTE = """ "auto" is ``0.1 * n_features / n_samples``
-        of the data given to ``fit``, within ``[1e-4, 1e-2]``: the ratio by which the
+_LOW, _HIGH = AUTO_ALPHA_RANGE
+_AUTO_ALPHA_NOTE = f""" "auto" is ``{AUTO_ALPHA_SCALE} * n_features / n_samples``
+        of the data given to ``fit``, within ``[{_LOW:g}, {_HIGH:g}]``: the ratio by which the
         best ridge penalty grows with the inputs and shrinks with the rows.
-        ``partial_fit`` keeps the fitted model's penalty, and starts a model with 1e-3.
+        ``partial_fit`` keeps the fitted model's penalty, and starts a model with {STREAM_ALPHA:g}.
         The penalty a fit used is ``alpha_``."""
 
 
