@@ -176,9 +176,7 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
                                      incremental=incremental, classes=classes)
         n_epochs = 1 if incremental else self.max_iter
         callbacks = EpochCallbacks(self, n_epochs, X, y, sample_weight)
-        alpha = self._penalty(_num_samples(X), incremental)
-        self._run = self._for_call(run, callbacks, alpha)
-        self.alpha_ = alpha
+        self._run = self._for_call(run, callbacks, X, incremental=incremental)
         with InterruptGuard() as interrupt:
             train([run], fit, n_epochs, incremental=incremental, interrupt=interrupt)
         callbacks.fit_ends()
@@ -272,10 +270,11 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
             return self.alpha_ if self.__sklearn_is_fitted__() else STREAM_ALPHA
         return auto_alpha(self.n_features_in_, n_samples)
 
-    def _for_call(self, run, callbacks, alpha):
-        """``run`` set up for a call of this estimator: its penalty ``alpha``, stopping
-        rule, the horizon of its average and its hooks."""
-        return run.for_call(alpha=alpha,
+    def _for_call(self, run, callbacks, X, *, incremental):
+        """``run`` set up for a call of this estimator on ``X``: its penalty (recorded as
+        ``alpha_``), stopping rule, the horizon of its average and its hooks."""
+        self.alpha_ = self._penalty(_num_samples(X), incremental)
+        return run.for_call(alpha=self.alpha_,
                             stopping=Stopping(self.tol, self.n_iter_no_change,
                                               self.early_stopping),
                             averaging_epochs=self._averaging_epochs(),

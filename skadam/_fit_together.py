@@ -2,7 +2,6 @@
 search fits its grid points."""
 
 from sklearn.callback import with_callbacks
-from sklearn.utils.validation import _num_samples
 
 from ._callbacks import EpochCallbacks
 from ._interrupt import InterruptGuard
@@ -74,8 +73,7 @@ def _fit_together(estimators, X, y, sample_weight):
     callbacks = [EpochCallbacks(estimator, estimator.max_iter, X, y, sample_weight)
                  for estimator in estimators]
     for estimator, run, hooks in zip(estimators, runs, callbacks, strict=True):
-        estimator.alpha_ = estimator._penalty(_num_samples(X), incremental=False)
-        estimator._run = estimator._for_call(run, hooks, estimator.alpha_)
+        estimator._run = estimator._for_call(run, hooks, X, incremental=False)
     try:
         with InterruptGuard() as interrupt:
             train(runs, fit, leader.max_iter, incremental=False, interrupt=interrupt)

@@ -17,7 +17,7 @@ and optimizers import a few themselves, listed in ``USED_ELSEWHERE`` so that
 ``sklearn.utils._param_validation`` (``Interval``, ``StrOptions``, ``HasMethods``; in
 ``_estimator.py``, ``linear_model.py``, ``neural_network.py`` and ``optim/``) and
 ``sklearn.utils.validation._check_sample_weight`` and ``_num_samples``
-(``_estimator.py``, ``_fit_together.py``), ``_num_features`` and ``_get_feature_names``
+(``_estimator.py``), ``_num_features`` and ``_get_feature_names``
 (``_validation_input.py``). They also call
 ``BaseEstimator._validate_params`` (``_estimator.py``, ``optim/_base.py``) and
 ``CallbackSupportMixin._init_callback_context`` (``_callbacks.py``), checked with the searches'
