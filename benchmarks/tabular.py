@@ -99,11 +99,12 @@ ABBREVIATIONS = {"HistGradientBoosting": "HGB", "CatBoost": "CB"}
 # applies to that one only. The defaults embed up to 16 numeric columns piecewise-linearly
 # (numeric_embedding="auto"), scale each input of the first layer (scaling_layer=True),
 # average two regressor networks of two hidden layers of 48 units each, penalised by
-# alpha="auto" (0.1 * n_features / n_samples within [1e-4, 1e-2]), and give the
-# classifier one network of one layer of 200 (alpha=1e-3), train with Adam from a rate of
-# 3e-3 on minibatches of 64 rows (128 from 20,000 rows on), keep a moving average of the
-# weights over one epoch and stop early on a held-out tenth with a patience of 10 epochs;
-# each option below undoes one of those or adds a piece of the tabular toolkit.
+# alpha="auto" (0.1 * n_features / n_samples within [1e-4, 1e-2]) with a linear skip from
+# the inputs to the output, and give the classifier one network of one layer of 200
+# (alpha=1e-3), train with Adam from a rate of 3e-3 on minibatches of 64 rows (128 from
+# 20,000 rows on), keep a moving average of the weights over one epoch and stop early on
+# a held-out tenth with a patience of 10 epochs; each option below undoes one of those or
+# adds a piece of the tabular toolkit.
 ABLATION = {
     "numeric_embedding=None": {"numeric_embedding": None},
     "numeric_embedding=periodic (every column)": {"numeric_embedding": "periodic"},
@@ -137,6 +138,8 @@ ABLATION = {
     "hidden_layer_sizes=(64, 64) (classifier)": {
         "classifier": {"hidden_layer_sizes": (64, 64)}},
     "scaling_layer=False": {"scaling_layer": False},
+    "linear_skip=False (regressor)": {"regressor": {"linear_skip": False}},
+    "linear_skip=True (classifier)": {"classifier": {"linear_skip": True}},
     "activation=leaky_relu": {"activation": "leaky_relu"},
     "activation=selu": {"activation": "selu"},
     "activation=mish": {"activation": "mish"},

@@ -244,6 +244,7 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
             (X.shape[1] + width, *self._hidden_layer_sizes(), n_outputs),
             self._fit_intercept(), n_embedding=0 if embedding is None else embedding.n_params,
             shared_members=self._shared_members(), input_scale=self._scaling_layer(),
+            skip_inputs=X.shape[1] if self._linear_skip() else 0,
         )
         n_members = self._n_members()
         if continuing:
@@ -290,6 +291,10 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
 
     def _scaling_layer(self):
         """Whether the network learns a scale per input of its first layer."""
+        return False
+
+    def _linear_skip(self):
+        """Whether the output layer also reads X through a linear skip."""
         return False
 
     def _numeric_embedding(self):
@@ -473,11 +478,14 @@ class BaseAdamEstimator(HeldOutMixin, CallbackSupportMixin, BaseEstimator):
             )
         if layout.layer_sizes != fitted.layer_sizes or (
             layout.fit_intercept != fitted.fit_intercept
-        ) or layout.input_scale != fitted.input_scale:
+        ) or layout.input_scale != fitted.input_scale or (
+            layout.skip_inputs != fitted.skip_inputs
+        ):
             raise ValueError(
                 f"Cannot continue training: the network's layer sizes "
-                f"{fitted.layer_sizes} became {layout.layer_sizes} (or fit_intercept or "
-                "scaling_layer changed). Set warm_start=False to fit a new model."
+                f"{fitted.layer_sizes} became {layout.layer_sizes} (or fit_intercept, "
+                "scaling_layer or linear_skip changed). Set warm_start=False to fit a new "
+                "model."
             )
 
     def _raw_output(self, X):

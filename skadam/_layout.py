@@ -8,8 +8,9 @@ import numpy as np
 class ParameterLayout:
     """Where each layer's weights and intercepts live in one flat buffer.
 
-    All weight matrices come first, then all intercept vectors, so that the L2 penalty
-    and decoupled weight decay act on one leading slice ``buffer[:n_weights]``. Layer
+    All weight matrices come first (the linear skip's last among them), then all
+    intercept vectors, so that the L2 penalty and decoupled weight decay act on one
+    leading slice ``buffer[:n_weights]``. Layer
     ``i`` maps ``layer_sizes[i]`` inputs to ``layer_sizes[i + 1]`` outputs through a
     weight matrix of shape ``(fan_in, fan_out)`` (C order, so ``X @ W`` needs no
     transpose) and, where it has one, an intercept of length ``fan_out``.
@@ -37,6 +38,11 @@ class ParameterLayout:
         Give one network a learnt scale per input of its first layer (RealMLP's scaling
         layer), a ``(1, layer_sizes[0])`` block where a shared ensemble keeps its
         members' scales; a shared ensemble's members have theirs anyway.
+    skip_inputs : int, default=0
+        Give the output layer a linear skip from the last ``skip_inputs`` inputs of the
+        first layer (the columns of ``X``, after an embedding's features): a
+        ``(skip_inputs, fan_out)`` weight matrix, one per member of a shared ensemble,
+        whose product with ``X`` adds to the raw outputs. 0 for none.
 
     Examples
     --------
@@ -51,8 +57,9 @@ class ParameterLayout:
     """
 
     def __init__(self, layer_sizes, fit_intercept=True, n_embedding=0, shared_members=0,
-                 input_scale=False):
+                 input_scale=False, skip_inputs=0):
         self.layer_sizes = tuple(int(size) for size in layer_sizes)
+        self.skip_inputs = int(skip_inputs)
         self.fit_intercept = bool(fit_intercept)
         self.shared_members = int(shared_members)
         heads = max(self.shared_members, 1)
@@ -67,7 +74,11 @@ class ParameterLayout:
             bias_sizes[-1] = 0
         self.intercept_shapes = [(size,) for size in bias_sizes[:-1]] + [
             (heads, bias_sizes[-1]) if self.shared_members else (bias_sizes[-1],)]
-        self.n_weights = sum(math.prod(shape) for shape in self.coef_shapes)
+        self.skip_start = sum(math.prod(shape) for shape in self.coef_shapes)
+        self.skip_shape = ((heads,) if self.shared_members else ()) + (
+            self.skip_inputs, self.layer_sizes[-1])
+        self.n_weights = self.skip_start + (
+            math.prod(self.skip_shape) if self.skip_inputs else 0)
         self.input_scale = bool(input_scale) and not self.shared_members
         # Rows of input scales: one per member of a shared ensemble, or one network's.
         self.n_scales = self.shared_members or int(self.input_scale)
@@ -92,6 +103,14 @@ class ParameterLayout:
         (the output layer's ``(shared_members, fan_out)`` when members share)."""
         return [view[0] for view in split_views(buffer[np.newaxis, self.n_weights:],
                                                 self.intercept_shapes)]
+
+    def skip(self, buffer):
+        """The linear skip's weights in ``buffer``, ``(skip_inputs, fan_out)`` (one per
+        member of a shared ensemble, ``(shared_members, skip_inputs, fan_out)``), or
+        None without one."""
+        if not self.skip_inputs:
+            return None
+        return buffer[self.skip_start:self.n_weights].reshape(self.skip_shape)
 
     def adapter(self, buffer):
         """The scales of the first layer's input, ``(n_scales, fan_in)``: one row per

@@ -79,7 +79,9 @@ class Network:
     @property
     def blas_work_per_row(self):
         """The multiply-adds of a forward pass's matrix products for one row and run."""
-        return sum(fan_in * fan_out for fan_in, fan_out in self.layout.weight_shapes)
+        layout = self.layout
+        return sum(fan_in * fan_out for fan_in, fan_out in layout.weight_shapes) + (
+            layout.skip_inputs * layout.layer_sizes[-1])
 
     @property
     def work_per_row(self):
@@ -146,6 +148,11 @@ class Network:
             elif b.shape[1]:
                 Z += work.output_intercepts
             A = Z
+        if work.skip is not None:
+            # The linear skip: X's own product, added to the output layer's.
+            linear = work.skip_outputs(n_rows)
+            _product(X, work.skip, out=linear)
+            A += linear
         return A
 
     def backward(self, work, X, output_delta, dropout=None):
@@ -158,6 +165,8 @@ class Network:
         """
         n_rows = X.shape[0]
         delta = output_delta
+        if work.skip is not None:
+            _product(X.T, delta, out=work.grad_skip)
         last = self.layout.n_layers - 1
         grad_b = work.grad_intercepts[last]
         if grad_b.shape[1]:
@@ -254,6 +263,11 @@ class Workspace:
         self.scales = adapter_views(layout, params)[:, 0] if layout.input_scale else None
         self._first_weights = None if self.scales is None else np.empty_like(self.coefs[0])
         self._widths = layout.layer_sizes[1:]
+        # The linear skip's weights, and scratch for its product with a batch.
+        self.skip = skip_views(layout, params)
+        if self.skip is not None:
+            self._skip_outputs = np.empty(self.n_runs * n_rows * self._widths[-1],
+                                          dtype=params.dtype)
         self._activations = [np.empty(self.n_runs * n_rows * width, dtype=params.dtype)
                              for width in self._widths]
         self._shaped = {}
@@ -270,6 +284,7 @@ class Workspace:
             return
         self.grad_coefs = coef_views(layout, grad)
         self.grad_intercepts = intercept_views(layout, grad)
+        self.grad_skip = skip_views(layout, grad)
         if self.scales is not None:
             self.grad_scales = adapter_views(layout, grad)[:, 0]
             self.first_grads = np.empty_like(self.coefs[0])
@@ -282,6 +297,10 @@ class Workspace:
             self._embedding_width = embedding.width
             self._embedding_delta = np.empty(self.n_runs * n_rows * embedding.width,
                                              dtype=params.dtype)
+
+    def skip_outputs(self, n_rows):
+        """Scratch for the linear skip's product with a batch, (K, n_rows, n_outputs)."""
+        return self._view("skip", self._skip_outputs, n_rows, self._widths[-1])
 
     def first_weights(self):
         """The first layer's weights for the coming pass, each input's row times its
@@ -451,6 +470,16 @@ def intercept_views(layout, buffer):
     """Each layer's intercepts as a (K, size) view of the rows of ``buffer`` (the output
     layer's (K, members, size) when members share the rest)."""
     return split_views(buffer[:, layout.n_weights:], layout.intercept_shapes)
+
+
+def skip_views(layout, buffer):
+    """The linear skip's weights as a (K, skip_inputs, fan_out) view of the rows of
+    ``buffer`` ((K, members, skip_inputs, fan_out) when members share the rest), or None
+    without one."""
+    if not layout.skip_inputs:
+        return None
+    return shaped_view(buffer[:, layout.skip_start:layout.n_weights],
+                       (buffer.shape[0], *layout.skip_shape))
 
 
 def adapter_views(layout, buffer):

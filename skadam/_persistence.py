@@ -44,7 +44,8 @@ def plain_state(state):
                             "fit_intercept": layout.fit_intercept,
                             "n_embedding": layout.n_embedding,
                             "shared_members": layout.shared_members,
-                            "input_scale": layout.input_scale}
+                            "input_scale": layout.input_scale,
+                            "skip_inputs": layout.skip_inputs}
     embedding = state.get("_embedding")
     if isinstance(embedding, PeriodicEmbedding):
         state["_embedding"] = {"columns": embedding.columns}
@@ -82,7 +83,8 @@ def restored_state(state):
         state["_layout"] = ParameterLayout(
             layout["layer_sizes"], layout["fit_intercept"], n_embedding=layout["n_embedding"],
             shared_members=layout.get("shared_members", 0),
-            input_scale=layout.get("input_scale", False))
+            input_scale=layout.get("input_scale", False),
+            skip_inputs=layout.get("skip_inputs", 0))
     embedding = state.get("_embedding")
     if isinstance(embedding, dict):
         # Models saved before there was another kind hold a periodic embedding.

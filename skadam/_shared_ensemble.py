@@ -99,6 +99,10 @@ class SharedEnsembleNetwork(Network):
         np.matmul(work.members(activations[last - 1]), work.coefs[last], out=raw)
         if self.layout.fit_intercept:
             raw += work.intercepts[last][:, :, np.newaxis, :]
+        if work.skip is not None:  # each member's linear skip, from X as it comes
+            linear = work.members(work.skip_outputs(n_rows * self.n_members))
+            _members_product(X, work.skip, out=linear)
+            raw += linear
         return raw
 
     def backward(self, work, X, output_delta, dropout=None):
@@ -106,6 +110,8 @@ class SharedEnsembleNetwork(Network):
         last = self.layout.n_layers - 1
         activations, deltas = work.activations(n_rows), work.deltas(n_rows)
         slopes = work.slopes(n_rows)
+        if work.skip is not None:
+            _members_product(X.T, output_delta, out=work.grad_skip)
         hidden = work.members(activations[last - 1])
         np.matmul(hidden.transpose(0, 1, 3, 2), output_delta, out=work.grad_coefs[last])
         if self.layout.fit_intercept:
@@ -285,7 +291,8 @@ def independent_members(layout, params):
     """The members of a shared ensemble written out as independent networks.
 
     Member m is the network whose first layer is ``r_m[:, None] * W``, whose hidden
-    layers are the shared ones and whose output layer is its own: the same outputs,
+    layers are the shared ones and whose output layer (and linear skip) is its own: the
+    same outputs,
     for exports that know only plain networks.
 
     Parameters
@@ -320,7 +327,7 @@ def independent_members(layout, params):
     from ._layout import ParameterLayout
 
     plain = ParameterLayout(layout.layer_sizes, layout.fit_intercept,
-                            n_embedding=layout.n_embedding)
+                            n_embedding=layout.n_embedding, skip_inputs=layout.skip_inputs)
     coefs, intercepts = layout.coefs(params), layout.intercepts(params)
     scales, last = layout.adapter(params), layout.n_layers - 1
     rows = np.empty((layout.shared_members, plain.n_params), dtype=params.dtype)
@@ -330,5 +337,7 @@ def independent_members(layout, params):
             coef[...] = coefs[layer][member] if layer == last else coefs[layer]
             intercept[...] = intercepts[layer][member] if layer == last else intercepts[layer]
         plain.coefs(row)[0][...] *= scales[member][:, np.newaxis]
+        if layout.skip_inputs:
+            plain.skip(row)[...] = layout.skip(params)[member]
         row[plain.embedding_start:] = params[layout.embedding_start:]
     return plain, rows

@@ -180,6 +180,9 @@ def _member_raw(model, layout, params, X, dtype, opv):
         if intercepts[layer].size:
             Z = OnnxAdd(Z, intercepts[layer].astype(dtype), op_version=opv)
         A = _activation(activation, Z, dtype, opv) if layer < last else Z
+    skip = layout.skip(params)
+    if skip is not None:
+        A = OnnxAdd(A, OnnxMatMul(X, skip.astype(dtype), op_version=opv), op_version=opv)
     return A
 
 

@@ -32,7 +32,8 @@ def _quiet():
 
 
 def _member_outputs(model, X):
-    """Each member's raw output, from its weights by a plain forward pass."""
+    """Each member's raw output, from its weights by a plain forward pass (plus
+    ``X @ linear_skip_coef_`` where the network has a linear skip)."""
     outputs = []
     for member in range(model.ensemble_size):
         A = X
@@ -40,6 +41,8 @@ def _member_outputs(model, X):
             A = A @ W[member] + b[member]
             if layer < len(model.coefs_) - 1:
                 A = np.maximum(A, 0.0)
+        if model.linear_skip_coef_ is not None:
+            A = A + X @ model.linear_skip_coef_[member]
         outputs.append(A)
     return outputs
 

@@ -58,6 +58,7 @@ def _close(got, want, dtype):
                  random_state=0),
     MLPRegressor(hidden_layer_sizes=(6,), scaling_layer=False, ensemble_size=2, max_iter=10,
                  random_state=0),
+    MLPRegressor(hidden_layer_sizes=(6,), linear_skip=False, max_iter=10, random_state=0),
     MLPRegressor(hidden_layer_sizes=(6,), numeric_embedding="periodic", max_iter=10,
                  random_state=0),
     MLPRegressor(hidden_layer_sizes=(6,), numeric_embedding="piecewise_linear", max_iter=10,
@@ -66,8 +67,8 @@ def _close(got, want, dtype):
                  ensemble="shared", ensemble_size=3, max_iter=10, random_state=0),
     LinearRegression(random_state=0),
 ], ids=["mlp", "ensemble of 3", "no embedding", "poisson ensemble", "huber",
-        "shared ensemble of 4", "no scaling layer", "periodic", "piecewise linear",
-        "piecewise linear shared", "linear"])
+        "shared ensemble of 4", "no scaling layer", "no linear skip", "periodic",
+        "piecewise linear", "piecewise linear shared", "linear"])
 def test_regressors(model, dtype):
     X = _data(dtype)
     y = 100 + 30 * X[:, 0] - 20 * np.sin(3 * X[:, 1]) + 5 * X[:, 4]
@@ -125,8 +126,11 @@ def test_every_activation(activation, dtype):
     (LogisticRegression(random_state=0), [0, 1]),
     (MLPClassifier(hidden_layer_sizes=(8,), numeric_embedding="piecewise_linear",
                    max_iter=10, random_state=0), [0, 1]),
+    (MLPClassifier(hidden_layer_sizes=(8,), linear_skip=True, ensemble="shared",
+                   ensemble_size=2, max_iter=10, random_state=0), [3, 7, 11]),
 ], ids=["binary strings", "ensemble of 3 classes", "binary ensemble",
-        "shared ensemble of 3 classes", "logistic 3", "logistic 2", "piecewise linear"])
+        "shared ensemble of 3 classes", "logistic 3", "logistic 2", "piecewise linear",
+        "linear skip, shared ensemble"])
 def test_classifiers_labels_and_probabilities(model, labels, dtype):
     X = _data(dtype)
     codes = np.digitize(X[:, 0] - X[:, 1], [-0.7, 0.7][:len(labels) - 1])

@@ -30,10 +30,12 @@ MODELS = [
                  random_state=0),
     MLPClassifier(hidden_layer_sizes=(8,), numeric_embedding="piecewise_linear", max_iter=4,
                   random_state=0),
+    MLPClassifier(hidden_layer_sizes=(8,), linear_skip=True, ensemble_size=2, max_iter=4,
+                  random_state=0),
 ]
 IDS = ["mlp", "ensemble with dropout", "regressor with SGD", "linear", "logistic",
        "shared ensemble", "no scaling layer", "periodic embedding",
-       "piecewise-linear embedding"]
+       "piecewise-linear embedding", "linear skip"]
 
 
 def _fit(model, binary, regression, **kwargs):

@@ -89,7 +89,7 @@ def test_warm_start_and_pickling_go_on_and_a_changed_layer_is_refused(binary):
     twice = MLPClassifier(max_iter=3, warm_start=True, **settings).fit(X, y)
     twice = pickle.loads(pickle.dumps(twice)).fit(X, y)
     np.testing.assert_array_equal(twice._params, once._params)
-    with pytest.raises(ValueError, match="scaling_layer changed"):
+    with pytest.raises(ValueError, match="scaling_layer or linear_skip changed"):
         twice.set_params(scaling_layer=False).fit(X, y)
 
 
