@@ -10,10 +10,10 @@ class ParameterLayout:
 
     All weight matrices come first (the linear skip's last among them), then all
     intercept vectors, so that the L2 penalty and decoupled weight decay act on one
-    leading slice ``buffer[:n_weights]``. Layer
-    ``i`` maps ``layer_sizes[i]`` inputs to ``layer_sizes[i + 1]`` outputs through a
-    weight matrix of shape ``(fan_in, fan_out)`` (C order, so ``X @ W`` needs no
-    transpose) and, where it has one, an intercept of length ``fan_out``.
+    leading slice ``buffer[:n_weights]``. Layer ``i`` maps ``layer_sizes[i]`` inputs to
+    ``layer_sizes[i + 1]`` outputs through a weight matrix of shape ``(fan_in, fan_out)``
+    (C order, so ``X @ W`` needs no transpose) and, where it has one, an intercept of
+    length ``fan_out``.
 
     Parameters
     ----------

@@ -292,8 +292,7 @@ def independent_members(layout, params):
 
     Member m is the network whose first layer is ``r_m[:, None] * W``, whose hidden
     layers are the shared ones and whose output layer (and linear skip) is its own: the
-    same outputs,
-    for exports that know only plain networks.
+    same outputs, for exports that know only plain networks.
 
     Parameters
     ----------
