@@ -151,3 +151,16 @@ def test_warm_start_continues_and_a_changed_skip_is_refused(regression):
     with pytest.raises(ValueError, match="linear_skip changed"):
         twice.set_params(linear_skip=False).fit(X, y)
     np.testing.assert_array_equal(twice.predict(X), before)
+
+
+@pytest.mark.parametrize("estimator", [MLPClassifier(linear_skip=True, random_state=0),
+                                       MLPRegressor(linear_skip=False, random_state=0)],
+                         ids=["classifier with the skip", "regressor without"])
+def test_sklearn_estimator_checks_with_the_other_setting(estimator):
+    # The defaults run the common checks (the regressor with its skip, the classifier
+    # without); here each the other way.
+    from sklearn.utils.estimator_checks import check_estimator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check_estimator(estimator)
