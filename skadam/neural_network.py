@@ -7,7 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._activations import ACTIVATIONS
 from ._docs import REGRESSION_LOSS_UNITS, fill_doc, wrap_description
-from ._embeddings import AUTO_MAX_COLUMNS, AUTO_MAX_VALUES, AUTO_MIN_DISTINCT
+from ._embeddings import AUTO_MAX_COLUMNS, AUTO_MAX_INPUTS, AUTO_MIN_DISTINCT
 from ._heads import ClassifierBase, RegressorBase
 from ._losses import REGRESSION_LOSSES
 from ._model import adapter_views, coef_views, intercept_views, skip_views
@@ -210,10 +210,10 @@ default="relu"
         learning rate (with Adam). Either embeds every column of more than two distinct
         values (not one-hot or indicator columns). ``"auto"`` embeds piecewise-linearly,
         of the columns with at least """ + f"{AUTO_MIN_DISTINCT} distinct values, the " \
-        f"{AUTO_MAX_COLUMNS} with the most, and none\n        when the training data " \
-        f"hold more than {AUTO_MAX_VALUES:,} values (rows times columns):" + """
-        the embedding's gain on tabular data, at a bounded cost on wide or large data
-        (pixels, or hundreds of numeric columns, would take longer for no gain); the
+        f"{AUTO_MAX_COLUMNS} with the most, and none\n        when the data have more " \
+        f"than {AUTO_MAX_INPUTS} columns:" + """
+        the embedding's gain on tabular data, at a bounded cost on wide data (pixels, or
+        hundreds of numeric columns, would take longer for no gain); the
         user guide's Tabular data page gives the measurements. The embedding's
         parameters are not penalised by ``alpha``. Which columns are embedded, and the
         bins, are decided on the first call to ``fit`` or ``partial_fit``;

@@ -163,12 +163,27 @@ def test_no_column_to_embed_leaves_the_plain_network(quiet):
     np.testing.assert_array_equal(model._params, plain._params)
 
 
-def test_auto_embeds_nothing_past_its_budget_of_values(monkeypatch):
-    """Data of more than AUTO_MAX_VALUES values (rows times columns) are not embedded;
-    "periodic" embeds them all the same."""
+def test_auto_embeds_nothing_past_its_budget_of_columns(monkeypatch):
+    """Data of more than AUTO_MAX_INPUTS columns are not embedded, however few their
+    rows; "periodic" embeds them all the same."""
     X = np.random.default_rng(0).normal(size=(50, 4))
-    monkeypatch.setattr(_embeddings, "AUTO_MAX_VALUES", X.size)
+    monkeypatch.setattr(_embeddings, "AUTO_MAX_INPUTS", 4)
     np.testing.assert_array_equal(embedded_columns(X, "auto"), [0, 1, 2, 3])
-    monkeypatch.setattr(_embeddings, "AUTO_MAX_VALUES", X.size - 1)
+    monkeypatch.setattr(_embeddings, "AUTO_MAX_INPUTS", 3)
     assert embedded_columns(X, "auto").size == 0
     np.testing.assert_array_equal(embedded_columns(X, "periodic"), [0, 1, 2, 3])
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_auto_counts_distinct_values_on_rows_spread_over_the_data(monkeypatch, sparse):
+    # Of 100 rows, every 4th (25 rows) when the count takes at most 30: column 0 takes
+    # a new value on every row, column 1 on every 4th row only, column 2 on the others
+    # only, and column 3 alternates between two values.
+    rows = np.arange(100.0)
+    X = np.column_stack([rows, rows // 4, np.where(rows % 4 == 0, 0.0, rows), rows % 2])
+    monkeypatch.setattr(_embeddings, "AUTO_MIN_DISTINCT", 25)
+    monkeypatch.setattr(_embeddings, "AUTO_COUNT_ROWS", 30)
+    X = sp.csr_matrix(X) if sparse else X
+    np.testing.assert_array_equal(embedded_columns(X, "auto"), [0, 1])
+    monkeypatch.setattr(_embeddings, "AUTO_COUNT_ROWS", 100)  # every row: all counted
+    np.testing.assert_array_equal(embedded_columns(X, "auto"), [0, 1, 2])
