@@ -211,13 +211,13 @@ default="relu"
         values (not one-hot or indicator columns). ``"auto"`` embeds piecewise-linearly,
         of the columns with at least """ + f"{AUTO_MIN_DISTINCT} distinct values, the " \
         f"{AUTO_MAX_COLUMNS} with the most, and none\n        when the data have more " \
-        f"than {AUTO_MAX_INPUTS} columns:" + """
-        the embedding's gain on tabular data, at a bounded cost on wide data (pixels, or
-        hundreds of numeric columns, would take longer for no gain); the
-        user guide's Tabular data page gives the measurements. The embedding's
-        parameters are not penalised by ``alpha``. Which columns are embedded, and the
-        bins, are decided on the first call to ``fit`` or ``partial_fit``;
-        ``embedded_features_`` lists the columns."""
+        f"than {AUTO_MAX_INPUTS} columns: the" + """
+        embedding's gain on tabular data, at a bounded cost on wide data (pixels, or
+        hundreds of numeric columns, would take longer for no gain); the user guide's
+        Tabular data page gives the measurements. The embedding's parameters are not
+        penalised by ``alpha``. Which columns are embedded, and the bins, are decided on
+        the first call to ``fit`` or ``partial_fit``; ``embedded_features_`` lists the
+        columns."""
 
 _NETWORK_ATTRIBUTES = """coefs_ : list of ndarray
         Weight matrices, ``coefs_[i]`` of shape (fan_in, fan_out), or (ensemble_size,
