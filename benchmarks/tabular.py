@@ -92,7 +92,7 @@ BOOSTERS = {
 }
 MODELS.update({name: spec for name, spec in BOOSTERS.items() if spec[0] is not None})
 # The ablation's column heads for the models it measures options against.
-ABBREVIATIONS = {"HistGradientBoosting": "HGB", "CatBoost": "CB"}
+ABBREVIATIONS = {"HistGradientBoosting": "HGB", "CatBoost": "CB", "skadam linear": "lin"}
 
 
 # One change to skadam's MLP defaults each; an option under "classifier" or "regressor"
@@ -319,14 +319,17 @@ def main():
     if args.seeds > 1:
         print(f"\nskadam's MLP over random_state 0 to {args.seeds - 1} (the other models "
               "as above)")
+        # One seed's count against the linear model turns on a few small, noisy sets
+        # (german_credit, diabetes): its share is read from the mean over the seeds.
+        seed_bars = {**bars, "skadam linear": np.array(scores["skadam linear"])}
         print(f"{'seed':<10} " + "".join(
-            f"{'- ' + ABBREVIATIONS[bar]:>9} {'>= ' + ABBREVIATIONS[bar]:>7} " for bar in bars)
-            + f"{'fit s':>7}")
+            f"{'- ' + ABBREVIATIONS[bar]:>9} {'>= ' + ABBREVIATIONS[bar]:>7} "
+            for bar in seed_bars) + f"{'fit s':>7}")
         defaults += [_skadam_scores({}, names, args.quick, seed)
                      for seed in range(1, args.seeds)]
         for seed, (seed_scores, seconds) in enumerate(defaults):
-            print(f"{seed:<10} {_against([seed_scores], bars)}{seconds:>7.1f}")
-        print(f"{'mean':<10} {_against([s for s, _ in defaults], bars)}"
+            print(f"{seed:<10} {_against([seed_scores], seed_bars)}{seconds:>7.1f}")
+        print(f"{'mean':<10} {_against([s for s, _ in defaults], seed_bars)}"
               f"{np.mean([t for _, t in defaults]):>7.1f}")
     if args.ablation is not None:
         options = {name: ABLATION[name] for name in args.ablation or ABLATION}
