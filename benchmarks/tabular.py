@@ -312,7 +312,7 @@ def main():
                                          for name, seconds in times.items()))
     _print_time_budget(sets, seconds_per_set["skadam MLP"], seconds_per_set["sklearn MLP"])
     # The bars the seeds and the options are measured against: HistGradientBoosting, and
-    # CatBoost where installed.
+    # CatBoost where installed (the seeds' table adds skadam's linear models).
     bars = {name: np.array(scores[name])
             for name in ("HistGradientBoosting", "CatBoost") if name in MODELS}
     defaults = [(ours, times["skadam MLP"])]
